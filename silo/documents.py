@@ -1,0 +1,90 @@
+"""What the silo knows about a GOBL document: its schema and the fields it indexes.
+
+A document is either a GOBL envelope (``{"$schema": ".../envelope", "doc": {...}}``)
+or a bare GOBL object; the schema is the inner object's ``$schema`` shortened to
+``bill/invoice``, ``org/party`` and so on.
+"""
+
+GOBL_PREFIX = "https://gobl.org/draft-0/"
+ENVELOPE = GOBL_PREFIX + "envelope"
+
+KNOWN_SCHEMAS = (
+    "bill/invoice",
+    "bill/payment",
+    "bill/status",
+    "bill/order",
+    "bill/delivery",
+    "org/party",
+    "org/item",
+    "tax/identity",
+    "note/message",
+)
+
+
+class DocumentError(ValueError):
+    """The document cannot be stored: the message says why, for the user."""
+
+
+def body(doc):
+    """The GOBL object itself, inside its envelope if it has one."""
+    if isinstance(doc, dict) and doc.get("$schema") == ENVELOPE and isinstance(doc.get("doc"), dict):
+        return doc["doc"]
+    return doc
+
+
+def schema_of(doc):
+    if not isinstance(doc, dict):
+        raise DocumentError("The document must be a JSON object.")
+    inner = body(doc)
+    if doc.get("$schema") == ENVELOPE and inner is doc:
+        raise DocumentError('The envelope has no "doc" object inside it.')
+    url = inner.get("$schema")
+    if not url:
+        raise DocumentError('The document has no "$schema", so its type is unknown.')
+    if not isinstance(url, str) or not url.startswith(GOBL_PREFIX):
+        raise DocumentError(f'Unknown "$schema" {url!r}: expected a GOBL schema ({GOBL_PREFIX}...).')
+    short = url[len(GOBL_PREFIX) :]
+    if short not in KNOWN_SCHEMAS:
+        known = ", ".join(KNOWN_SCHEMAS)
+        raise DocumentError(f'Unknown "$schema" {url!r}: the silo stores {known}.')
+    return short
+
+
+def party_tax_id(party):
+    tax_id = (party or {}).get("tax_id") or {}
+    code = tax_id.get("code")
+    return f"{tax_id.get('country', '')}{code}" if code else ""
+
+
+def invoice_code(inner):
+    code = inner.get("code") or ""
+    series = inner.get("series")
+    return f"{series}-{code}" if series and code else code
+
+
+def summary(doc):
+    """Fields the silo list shows and searches, taken from the document once on save."""
+    inner = body(doc)
+    schema = schema_of(doc)
+    if schema == "org/party" or schema == "tax/identity":
+        return {
+            "code": party_tax_id(inner) or inner.get("code", ""),
+            "supplier_name": inner.get("name", ""),
+            "customer_name": "",
+            "tax_ids": party_tax_id(inner),
+            "total": "",
+            "currency": "",
+            "issue_date": "",
+        }
+    supplier = inner.get("supplier") or {}
+    customer = inner.get("customer") or {}
+    totals = inner.get("totals") or {}
+    return {
+        "code": invoice_code(inner),
+        "supplier_name": supplier.get("name", ""),
+        "customer_name": customer.get("name", ""),
+        "tax_ids": " ".join(t for t in (party_tax_id(supplier), party_tax_id(customer)) if t),
+        "total": str(totals.get("payable") or totals.get("total_with_tax") or totals.get("total") or ""),
+        "currency": inner.get("currency", ""),
+        "issue_date": inner.get("issue_date", ""),
+    }

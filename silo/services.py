@@ -1,0 +1,127 @@
+"""Everything that changes the silo goes through here, so each change is logged in the
+entry's activity and guarded by the entry's ``version`` (optimistic concurrency)."""
+
+import hashlib
+import json
+import mimetypes
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from silo import documents
+from silo.models import Activity, Attachment, Entry, State
+
+
+class EntryConflict(Exception):
+    """The entry changed since the caller read it; nothing was written."""
+
+    def __init__(self, entry):
+        super().__init__(
+            "This entry was changed by someone else since you opened it "
+            f"(it is now at revision {entry.version}). Reload it and make your change again."
+        )
+        self.entry = entry
+
+
+def parse_document(raw):
+    """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
+    return doc, documents.schema_of(doc)
+
+
+def _indexed_fields(doc):
+    fields = documents.summary(doc)
+    fields["search_text"] = " ".join(
+        fields[name] for name in ("code", "supplier_name", "customer_name", "tax_ids")
+    ).lower()
+    return fields
+
+
+def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state=State.DRAFT):
+    """Store a document; with a ``key`` already used, return that entry instead.
+
+    Returns ``(entry, created)``.
+    """
+    schema = documents.schema_of(doc)
+    if key:
+        existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            entry = Entry.objects.create(
+                workspace=workspace, key=key or None, schema=schema, doc=doc, state=state,
+                **_indexed_fields(doc),
+            )
+            log(entry, Activity.Kind.CREATED, f"Created from {source}", actor=actor)
+    except IntegrityError:
+        if not key:
+            raise
+        return Entry.objects.in_workspace(workspace).get(key=key), False
+    return entry, True
+
+
+def update_entry(entry, *, expected_version=None, actor=None, job_id=None, **changes):
+    """Write ``state``, ``meta`` and/or ``doc`` if nobody else wrote since
+    ``expected_version`` (default: the version the caller holds). Raises EntryConflict."""
+    expected = entry.version if expected_version is None else int(expected_version)
+    allowed = {"state", "meta", "doc"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    values = dict(changes)
+    if "doc" in changes:
+        if documents.schema_of(changes["doc"]) != entry.schema:
+            raise documents.DocumentError("The new document has another schema than the entry.")
+        values.update(_indexed_fields(changes["doc"]))
+    with transaction.atomic():
+        before = Entry.objects.filter(pk=entry.pk).values("state").first()
+        updated = Entry.objects.filter(pk=entry.pk, version=expected).update(
+            version=F("version") + 1, **values
+        )
+        if not updated:
+            raise EntryConflict(Entry.objects.get(pk=entry.pk))
+        entry.refresh_from_db()
+        if "state" in changes and before and before["state"] != changes["state"]:
+            log(entry, Activity.Kind.STATE,
+                f"State changed from {before['state']} to {changes['state']}",
+                actor=actor, job_id=job_id, data={"from": before["state"], "to": changes["state"]})
+        if "meta" in changes:
+            log(entry, Activity.Kind.EDIT, "Meta updated", actor=actor, job_id=job_id)
+        if "doc" in changes:
+            log(entry, Activity.Kind.EDIT, "Document updated", actor=actor, job_id=job_id)
+    return entry
+
+
+def add_attachment(entry, name, content, *, mime=None, source="", actor=None, job_id=None):
+    """Attach bytes to the entry; an attachment from the same ``source`` is replaced."""
+    mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    with transaction.atomic():
+        replaced = list(Attachment.objects.filter(entry=entry, source=source)) if source else []
+        attachment = Attachment(
+            workspace_id=entry.workspace_id, entry=entry, name=name, mime=mime,
+            size=len(content), sha256=hashlib.sha256(content).hexdigest(), source=source,
+        )
+        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.save()
+        for old in replaced:
+            old.delete()
+            transaction.on_commit(lambda f=old.file: f.delete(save=False))
+        verb = "Replaced" if replaced else "Added"
+        log(entry, Activity.Kind.ATTACHMENT, f"{verb} attachment {name}",
+            actor=actor, job_id=job_id, data={"attachment": str(attachment.id)})
+    return attachment
+
+
+def log(entry, kind, message, *, actor=None, job_id=None, data=None):
+    return Activity.objects.create(
+        workspace_id=entry.workspace_id, entry=entry, kind=kind, message=message[:500],
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        job_id=job_id, data=data or {},
+    )
