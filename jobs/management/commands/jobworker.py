@@ -1,0 +1,43 @@
+"""``manage.py jobworker``: a django-q2 cluster plus the clock that wakes it.
+
+Run one per machine (``CONSOLE_WORKERS`` processes each). The clock ticks in this
+process: when a job is due (queued, back from a retry or a wait, or abandoned by a
+killed worker whose lease ran out) and no drain is waiting in the broker, it enqueues
+one. Several machines' clocks may enqueue at once; drains that find nothing end at once.
+"""
+
+import logging
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django_q.cluster import Cluster
+
+from jobs import engine, tasks
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run workflow jobs: a django-q2 cluster and the clock that wakes it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tick", type=float, default=0.2, help="Clock period in seconds")
+
+    def handle(self, *args, tick, **options):
+        cluster = Cluster()
+        cluster.start()
+        self.stdout.write(f"jobworker: cluster started, clock every {tick:g}s")
+        try:
+            while cluster.sentinel.is_alive():
+                try:
+                    close_old_connections()  # survive a database restart
+                    if engine.due_exists():
+                        tasks.wake_workers()
+                except Exception:
+                    logger.exception("clock tick failed; retrying")
+                time.sleep(tick)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cluster.stop()

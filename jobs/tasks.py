@@ -1,0 +1,45 @@
+"""The django-q2 side: one ``drain`` task runs due jobs from the engine's own table.
+
+django-q2 never sits in the per-step path: a drain claims one job after another until
+none is due (or its time budget is spent, when it hands over to a fresh drain), so a
+burst of jobs costs a few broker round trips, not one per job or per step. Jobs that
+wait are woken by time: the worker's clock (``jobworker``) enqueues a drain when
+something is due.
+"""
+
+import time
+
+from django.conf import settings
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
+
+DRAIN_BUDGET_S = 20
+
+
+def drain(budget_s=DRAIN_BUDGET_S):
+    from jobs import engine
+
+    deadline = time.monotonic() + budget_s
+    ran = 0
+    while time.monotonic() < deadline:
+        claimed = engine.claim()
+        if claimed is None:
+            return ran
+        engine.run(*claimed)
+        ran += 1
+    async_task("jobs.tasks.drain")
+    return ran
+
+
+def wake_workers():
+    """Enqueue a drain unless enough are already waiting to be picked up: a drain
+    still in the queue will see every job committed before it starts."""
+    if not getattr(settings, "JOBS_WAKE_WORKERS", True):
+        return
+    try:
+        broker = get_broker()
+        if broker.queue_size() >= settings.Q_CLUSTER.get("workers", 2):
+            return
+    except Exception:  # the clock will find the job; a wake-up is only for latency
+        return
+    async_task("jobs.tasks.drain")

@@ -1,0 +1,53 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from console.models import WorkspaceOwned
+
+
+class Workflow(WorkspaceOwned):
+    """A named definition; its content lives in immutable versions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    schema = models.CharField(max_length=64)
+    current_version = models.PositiveIntegerField(default=0)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["workspace", "archived", "name"], name="workflow_list")]
+
+    def __str__(self):
+        return self.name
+
+    def current(self):
+        return self.versions.get(number=self.current_version)
+
+
+class WorkflowVersion(WorkspaceOwned):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    # The canonical JSON (definition.Workflow.export()) without id and version.
+    definition = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="one_version_number")
+        ]
+
+    def __str__(self):
+        return f"{self.workflow} v{self.number}"
+
+    def document(self):
+        """The workflow JSON of this version, as exported."""
+        return {"id": str(self.workflow_id), "version": self.number, **self.definition}
