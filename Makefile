@@ -1,0 +1,83 @@
+# make run   - set up (first time) and start the console with demo data
+# make test  - lint, the suite on SQLite, then again on a throwaway PostgreSQL + Redis
+# make lint  - ruff check and ruff format --check
+# make bench - every bench/*.py in turn
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) postgresql redis-server chromium chromium-driver poppler-utils
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Installs whichever of the Debian packages in $(1) are missing; fast when none are.
+ensure_debian_packages = missing=$$(for p in $(1); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    $(SUDO) apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# Prints the project's requirements from pyproject.toml, plus the extras given as arguments.
+REQUIREMENTS := import sys, tomllib; \
+	project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	extras = project["optional-dependencies"]; \
+	print(*project["dependencies"], *(r for name in sys.argv[1:] for r in extras[name]), sep="\n")
+
+.PHONY: run test lint bench
+
+run: $(VENV)/.installed-run
+	@$(call ensure_debian_packages,$(RUN_PACKAGES))
+	$(MANAGE) migrate --noinput
+	$(MANAGE) demo_setup
+	@workers=$$($(MANAGE) help jobworker >/dev/null 2>&1 && echo jobworker || echo qcluster); \
+	web= jobs=; \
+	trap 'kill $$web $$jobs 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/daphne -b $(HOST) -p $(PORT) console.asgi:application & web=$$!; \
+	$(MANAGE) $$workers & jobs=$$!; \
+	echo; \
+	echo "Workflow Console: http://$(HOST):$(PORT)/"; \
+	echo "Log in as demo, password $$(cat "$${CONSOLE_VAR_DIR:-var}/demo_password")"; \
+	echo "Ctrl-C stops the web server and the workers."; \
+	wait -n
+
+test: $(VENV)/.installed-test
+	@$(call ensure_debian_packages,$(TEST_PACKAGES))
+	$(BIN)/ruff check .
+	@echo "== Test suite on SQLite"
+	$(BIN)/pytest || [ $$? -eq 5 ]
+	@echo "== Test suite on PostgreSQL + Redis (browser tests excluded)"
+	$(BIN)/python -m tests.services -- $(BIN)/pytest -m "not browser" --ignore=tests/browser \
+	    || [ $$? -eq 5 ]
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed-test
+	for bench in bench/*.py; do echo "== $$bench"; $(BIN)/python "$$bench"; done
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { \
+	    $(call ensure_debian_packages,python3-venv); $(PYTHON) -m venv $(VENV); }
+
+# The stamps are newer than pyproject.toml once its requirements are installed.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -c '$(REQUIREMENTS)' > $(VENV)/requirements-run.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(VENV)/requirements-run.txt
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -c '$(REQUIREMENTS)' test > $(VENV)/requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(VENV)/requirements-test.txt
+	touch $@
