@@ -50,41 +50,70 @@ def schema_of(doc):
     return short
 
 
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    """A scalar from the document as text; objects and lists (malformed input) as ""."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value)
+
+
 def party_tax_id(party):
-    tax_id = (party or {}).get("tax_id") or {}
-    code = tax_id.get("code")
-    return f"{tax_id.get('country', '')}{code}" if code else ""
+    tax_id = _mapping(_mapping(party).get("tax_id"))
+    code = _text(tax_id.get("code"))
+    return f"{_text(tax_id.get('country'))}{code}" if code else ""
 
 
 def invoice_code(inner):
-    code = inner.get("code") or ""
-    series = inner.get("series")
+    code = _text(inner.get("code"))
+    series = _text(inner.get("series"))
     return f"{series}-{code}" if series and code else code
+
+
+# The widths of the columns ``summary`` fills (see ``silo.models.Entry``): an uploaded
+# document may carry anything, and PostgreSQL refuses a value longer than its column.
+SUMMARY_LIMITS = {
+    "code": 200,
+    "supplier_name": 300,
+    "customer_name": 300,
+    "tax_ids": 200,
+    "total": 40,
+    "currency": 8,
+    "issue_date": 20,
+}
 
 
 def summary(doc):
     """Fields the silo list shows and searches, taken from the document once on save."""
     inner = body(doc)
     schema = schema_of(doc)
-    if schema == "org/party" or schema == "tax/identity":
-        return {
-            "code": party_tax_id(inner) or inner.get("code", ""),
-            "supplier_name": inner.get("name", ""),
-            "customer_name": "",
-            "tax_ids": party_tax_id(inner),
-            "total": "",
-            "currency": "",
-            "issue_date": "",
+    if schema == "org/party":
+        tax_id = party_tax_id(inner)
+        fields = {"code": tax_id or _text(inner.get("code")), "supplier_name": inner.get("name")}
+        fields["tax_ids"] = tax_id
+    elif schema == "tax/identity":
+        tax_id = party_tax_id({"tax_id": inner})
+        fields = {"code": tax_id, "tax_ids": tax_id}
+    else:
+        supplier = _mapping(inner.get("supplier"))
+        customer = _mapping(inner.get("customer"))
+        totals = _mapping(inner.get("totals"))
+        total = (
+            totals.get("payable")
+            or totals.get("total_with_tax")
+            or totals.get("total")
+            or inner.get("total")  # bill/payment keeps its amount at the top
+        )
+        fields = {
+            "code": invoice_code(inner),
+            "supplier_name": supplier.get("name"),
+            "customer_name": customer.get("name"),
+            "tax_ids": " ".join(t for t in (party_tax_id(supplier), party_tax_id(customer)) if t),
+            "total": total,
+            "currency": inner.get("currency"),
+            "issue_date": inner.get("issue_date"),
         }
-    supplier = inner.get("supplier") or {}
-    customer = inner.get("customer") or {}
-    totals = inner.get("totals") or {}
-    return {
-        "code": invoice_code(inner),
-        "supplier_name": supplier.get("name", ""),
-        "customer_name": customer.get("name", ""),
-        "tax_ids": " ".join(t for t in (party_tax_id(supplier), party_tax_id(customer)) if t),
-        "total": str(totals.get("payable") or totals.get("total_with_tax") or totals.get("total") or ""),
-        "currency": inner.get("currency", ""),
-        "issue_date": inner.get("issue_date", ""),
-    }
+    return {name: _text(fields.get(name))[:limit] for name, limit in SUMMARY_LIMITS.items()}

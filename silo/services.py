@@ -24,14 +24,24 @@ class EntryConflict(Exception):
         self.entry = entry
 
 
+def _refuse_constant(name):
+    # Python's json accepts NaN and Infinity, which are not JSON: PostgreSQL would
+    # refuse them later with a server error.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_document(raw):
     """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
     try:
-        doc = json.loads(raw)
+        doc = json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
+    except ValueError as error:
+        raise documents.DocumentError(f"The file is not valid JSON: {error}.") from error
+    except RecursionError as error:
+        raise documents.DocumentError("The file is not valid JSON: it is nested too deeply.") from error
     return doc, documents.schema_of(doc)
 
 

@@ -1,10 +1,176 @@
-from django.shortcuts import render
+"""The silo's screens: the entries list with upload, and the entry page with its tabs.
 
-from console.workspaces import scoped, workspace_required
-from silo.models import Entry
+Every query starts from ``scoped(request, ...)`` or ``get_scoped_or_404(...)``, so an
+id from another workspace is a 404 on every URL here.
+"""
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from silo import rendering, selectors, services
+from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
+from silo.models import Activity, Attachment, Entry
+
+TABS = (
+    ("document", "Document"),
+    ("json", "JSON"),
+    ("attachments", "Attachments"),
+    ("activity", "Activity"),
+)
+
+# Only these are shown inside the page; anything else is always a download, so an
+# uploaded HTML or SVG file can never run in the console's origin.
+INLINE_MIME_TYPES = {"application/pdf"}
+
+ACTIVITY_SHOWN = 200
 
 
+@require_GET
 @workspace_required
 def entry_list(request):
-    entries = scoped(request, Entry).order_by("-created_at", "-id")[:50]
-    return render(request, "silo/list.html", {"entries": entries})
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "silo/_table.html", _list_context(request))
+    return render(request, "silo/list.html", _list_context(request, upload_form=UploadForm()))
+
+
+@require_POST
+@workspace_required
+def upload(request):
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        context = _list_context(request, upload_form=form)
+        return render(request, "silo/list.html", context, status=form.error_status)
+    entry, created = services.create_entry(
+        request.workspace,
+        form.cleaned_data["doc"],
+        key=form.cleaned_data["key"] or None,
+        actor=request.user,
+        source="upload",
+    )
+    if created:
+        messages.success(request, f"Uploaded {entry.title} ({entry.schema}).")
+    else:
+        messages.info(
+            request,
+            f"An entry with the key {entry.key!r} already existed; nothing new was stored.",
+        )
+    return redirect("silo:entry", entry_id=entry.pk)
+
+
+def _list_context(request, **extra):
+    filter_form = EntryFilterForm(request.GET)
+    filters = filter_form.filters()
+    entries = selectors.search_entries(
+        scoped(request, Entry), query=filters["q"], schema=filters["schema"], state=filters["state"]
+    )
+    page = selectors.newest_first(entries, cursor=filter_form.cursor_value())
+    return {
+        "filter_form": filter_form,
+        "filtered": any(filters.values()),
+        "paged": bool(filter_form.cursor_value()),
+        "page": page,
+        "newest_url": _list_url(filters),
+        "next_url": _list_url(filters, cursor=page.next_cursor) if page.next_cursor else None,
+        **extra,
+    }
+
+
+def _list_url(filters, **more):
+    query = urlencode({name: value for name, value in {**filters, **more}.items() if value})
+    return f"{reverse('silo:list')}?{query}" if query else reverse("silo:list")
+
+
+@require_GET
+@workspace_required
+def entry_detail(request, entry_id):
+    entry = get_scoped_or_404(request, Entry, pk=entry_id)
+    return _render_entry(request, entry, EntryEditForm.for_entry(entry))
+
+
+@require_POST
+@workspace_required
+def entry_edit(request, entry_id):
+    entry = get_scoped_or_404(request, Entry, pk=entry_id)
+    form = EntryEditForm(request.POST)
+    if not form.is_valid():
+        return _render_entry(request, entry, form, status=400)
+    changes = form.changes(entry)
+    if not changes:
+        messages.info(request, "Nothing changed.")
+        return redirect("silo:entry", entry_id=entry.pk)
+    try:
+        services.update_entry(
+            entry,
+            expected_version=form.cleaned_data["version"],
+            actor=request.user,
+            **changes,
+        )
+    except services.EntryConflict as conflict:
+        # Show the entry as it is now, so the user redoes the change knowingly.
+        fresh = conflict.entry
+        return _render_entry(
+            request, fresh, EntryEditForm.for_entry(fresh), conflict=str(conflict), status=409
+        )
+    messages.success(request, "Saved.")
+    return redirect("silo:entry", entry_id=entry.pk)
+
+
+def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
+    tab = request.GET.get("tab", "document")
+    if tab not in dict(TABS):
+        tab = "document"
+    context = {
+        "entry": entry,
+        "tab": tab,
+        "tabs": TABS,
+        "edit_form": edit_form,
+        "conflict": conflict,
+    }
+    if tab == "document":
+        context["view"] = rendering.document_view(entry)
+    elif tab == "json":
+        context["pretty_json"] = json.dumps(entry.doc, indent=2, ensure_ascii=False)
+    elif tab == "attachments":
+        attachments = list(scoped(request, Attachment).filter(entry=entry))
+        pdfs = [a for a in attachments if a.is_pdf]
+        wanted = request.GET.get("preview")
+        context["attachments"] = attachments
+        context["preview"] = next(
+            (a for a in pdfs if str(a.pk) == wanted), pdfs[0] if pdfs else None
+        )
+    elif tab == "activity":
+        activity = scoped(request, Activity).filter(entry=entry).select_related("actor")
+        context["activity"] = activity[:ACTIVITY_SHOWN]
+    return render(request, "silo/entry.html", context, status=status)
+
+
+@require_GET
+@workspace_required
+def run_panel(request, entry_id):
+    """The Run Workflow panel; the workflows app will offer the entry's workflows here."""
+    entry = get_scoped_or_404(request, Entry, pk=entry_id)
+    return render(request, "silo/_run_panel.html", {"entry": entry})
+
+
+@require_GET
+@workspace_required
+def attachment_download(request, entry_id, attachment_id):
+    attachment = get_scoped_or_404(request, Attachment, pk=attachment_id, entry_id=entry_id)
+    inline = request.GET.get("inline") == "1" and attachment.mime in INLINE_MIME_TYPES
+    try:
+        content = attachment.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("The attachment's file is missing from storage.") from missing
+    return FileResponse(
+        content,
+        as_attachment=not inline,
+        filename=attachment.name,
+        content_type=attachment.mime,
+    )
