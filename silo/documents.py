@@ -27,7 +27,11 @@ class DocumentError(ValueError):
 
 def body(doc):
     """The GOBL object itself, inside its envelope if it has one."""
-    if isinstance(doc, dict) and doc.get("$schema") == ENVELOPE and isinstance(doc.get("doc"), dict):
+    if (
+        isinstance(doc, dict)
+        and doc.get("$schema") == ENVELOPE
+        and isinstance(doc.get("doc"), dict)
+    ):
         return doc["doc"]
     return doc
 
@@ -42,7 +46,9 @@ def schema_of(doc):
     if not url:
         raise DocumentError('The document has no "$schema", so its type is unknown.')
     if not isinstance(url, str) or not url.startswith(GOBL_PREFIX):
-        raise DocumentError(f'Unknown "$schema" {url!r}: expected a GOBL schema ({GOBL_PREFIX}...).')
+        raise DocumentError(
+            f'Unknown "$schema" {url!r}: expected a GOBL schema ({GOBL_PREFIX}...).'
+        )
     short = url[len(GOBL_PREFIX) :]
     if short not in KNOWN_SCHEMAS:
         known = ", ".join(KNOWN_SCHEMAS)

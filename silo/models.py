@@ -65,7 +65,9 @@ class Entry(WorkspaceOwned):
 
 
 def attachment_path(attachment, filename):
-    return f"attachments/{attachment.workspace_id}/{attachment.entry_id}/{uuid.uuid4().hex}/{filename}"
+    return (
+        f"attachments/{attachment.workspace_id}/{attachment.entry_id}/{uuid.uuid4().hex}/{filename}"
+    )
 
 
 class Attachment(WorkspaceOwned):

@@ -41,7 +41,9 @@ def parse_document(raw):
     except ValueError as error:
         raise documents.DocumentError(f"The file is not valid JSON: {error}.") from error
     except RecursionError as error:
-        raise documents.DocumentError("The file is not valid JSON: it is nested too deeply.") from error
+        raise documents.DocumentError(
+            "The file is not valid JSON: it is nested too deeply."
+        ) from error
     return doc, documents.schema_of(doc)
 
 
@@ -66,7 +68,11 @@ def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
-                workspace=workspace, key=key or None, schema=schema, doc=doc, state=state,
+                workspace=workspace,
+                key=key or None,
+                schema=schema,
+                doc=doc,
+                state=state,
                 **_indexed_fields(doc),
             )
             log(entry, Activity.Kind.CREATED, f"Created from {source}", actor=actor)
@@ -99,9 +105,14 @@ def update_entry(entry, *, expected_version=None, actor=None, job_id=None, **cha
             raise EntryConflict(Entry.objects.get(pk=entry.pk))
         entry.refresh_from_db()
         if "state" in changes and before and before["state"] != changes["state"]:
-            log(entry, Activity.Kind.STATE,
+            log(
+                entry,
+                Activity.Kind.STATE,
                 f"State changed from {before['state']} to {changes['state']}",
-                actor=actor, job_id=job_id, data={"from": before["state"], "to": changes["state"]})
+                actor=actor,
+                job_id=job_id,
+                data={"from": before["state"], "to": changes["state"]},
+            )
         if "meta" in changes:
             log(entry, Activity.Kind.EDIT, "Meta updated", actor=actor, job_id=job_id)
         if "doc" in changes:
@@ -115,8 +126,13 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
     with transaction.atomic():
         replaced = list(Attachment.objects.filter(entry=entry, source=source)) if source else []
         attachment = Attachment(
-            workspace_id=entry.workspace_id, entry=entry, name=name, mime=mime,
-            size=len(content), sha256=hashlib.sha256(content).hexdigest(), source=source,
+            workspace_id=entry.workspace_id,
+            entry=entry,
+            name=name,
+            mime=mime,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            source=source,
         )
         attachment.file.save(name, ContentFile(content), save=False)
         attachment.save()
@@ -124,14 +140,24 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
             old.delete()
             transaction.on_commit(lambda f=old.file: f.delete(save=False))
         verb = "Replaced" if replaced else "Added"
-        log(entry, Activity.Kind.ATTACHMENT, f"{verb} attachment {name}",
-            actor=actor, job_id=job_id, data={"attachment": str(attachment.id)})
+        log(
+            entry,
+            Activity.Kind.ATTACHMENT,
+            f"{verb} attachment {name}",
+            actor=actor,
+            job_id=job_id,
+            data={"attachment": str(attachment.id)},
+        )
     return attachment
 
 
 def log(entry, kind, message, *, actor=None, job_id=None, data=None):
     return Activity.objects.create(
-        workspace_id=entry.workspace_id, entry=entry, kind=kind, message=message[:500],
+        workspace_id=entry.workspace_id,
+        entry=entry,
+        kind=kind,
+        message=message[:500],
         actor=actor if actor is not None and actor.is_authenticated else None,
-        job_id=job_id, data=data or {},
+        job_id=job_id,
+        data=data or {},
     )
