@@ -416,8 +416,10 @@ def run_in_process(job, *, sleep=None):
                 sleep(delay)
                 Job.objects.filter(pk=job.pk, status=Status.WAIT).update(due_at=timezone.now())
         token = _claim_this(job)
-        if token is not None:
-            run(Job.objects.select_related("entry", "workflow", "workspace").get(pk=job.pk), token)
+        if token is None:
+            time.sleep(0.05)  # another worker holds it; look again shortly
+            continue
+        run(Job.objects.select_related("entry", "workflow", "workspace").get(pk=job.pk), token)
 
 
 def _claim_this(job):

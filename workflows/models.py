@@ -30,6 +30,8 @@ class Workflow(WorkspaceOwned):
 
 
 class WorkflowVersion(WorkspaceOwned):
+    # A UUID, never reused, because engines cache parsed versions by id.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     # The canonical JSON (definition.Workflow.export()) without id and version.
