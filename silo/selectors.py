@@ -74,6 +74,15 @@ def newest_first(entries, cursor=None, size=PAGE_SIZE):
 
     An unreadable cursor starts from the newest entry rather than failing.
     """
+    rows = list(page_query(entries, cursor, size))
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(entries=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
+
+
+def page_query(entries, cursor=None, size=PAGE_SIZE):
+    """The query behind ``newest_first``: one row more than a page, to know if there
+    is a next one."""
     entries = entries.only(*LIST_FIELDS).order_by("-created_at", "-id")
     position = decode_cursor(cursor) if cursor else None
     if position:
@@ -84,7 +93,4 @@ def newest_first(entries, cursor=None, size=PAGE_SIZE):
         entries = entries.filter(
             Q(created_at__lte=created_at), Q(created_at__lt=created_at) | Q(id__lt=entry_id)
         )
-    rows = list(entries[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(entries=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
+    return entries[: size + 1]

@@ -47,11 +47,16 @@ def parse_document(raw):
     return doc, documents.schema_of(doc)
 
 
+# search_text is part of an index: 600 characters stay within PostgreSQL's b-tree
+# entry limit (2704 bytes) even in 4-byte UTF-8.
+SEARCH_TEXT_LENGTH = 600
+
+
 def _indexed_fields(doc):
     fields = documents.summary(doc)
     fields["search_text"] = " ".join(
         fields[name] for name in ("code", "supplier_name", "customer_name", "tax_ids")
-    ).lower()
+    ).lower()[:SEARCH_TEXT_LENGTH]
     return fields
 
 
