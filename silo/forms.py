@@ -12,7 +12,6 @@ class EntryFilterForm(forms.Form):
 
     q = forms.CharField(
         required=False,
-        max_length=200,
         widget=forms.TextInput(
             attrs={
                 "type": "search",

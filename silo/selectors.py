@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db.models import Q
 
 PAGE_SIZE = 50
+SEARCH_LENGTH = 200
 
 # The list never shows the document itself; loading it for 50 rows would cost more
 # than the rest of the page.
@@ -35,7 +36,7 @@ LIST_FIELDS = (
 
 def search_entries(entries, *, query="", schema="", state=""):
     """Narrow a workspace's entries by a free-text query, a schema and a state."""
-    query = " ".join(query.split()).lower()
+    query = " ".join(query.split()).lower()[:SEARCH_LENGTH]
     if query:
         # ``search_text`` is stored lowercased, so a plain ``contains`` on the lowered
         # query is a case-insensitive search that, unlike ``icontains``, does not wrap

@@ -13,7 +13,7 @@ def page(client, entry, tab=None):
     return client.get(reverse("silo:entry", args=[entry.pk]), params)
 
 
-def test_every_gobl_example_renders_on_every_tab(alice_client, alice):
+def test_every_gobl_example_renders_as_a_document_and_as_json(alice_client, alice):
     assert len(EXAMPLES) > 130
     entries = [create_entry(alice[1], load_gobl(name))[0] for name in EXAMPLES]
 
