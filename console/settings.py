@@ -135,6 +135,10 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# A worker holds a running job this long past its last commit (at least a step's own
+# timeout); a job whose worker died is resumed by another once it runs out.
+JOBS_LEASE_SECONDS = int(os.environ.get("JOBS_LEASE_SECONDS", "60"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -150,6 +154,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing one
 # WhiteNoise serves straight from the finders, so no collectstatic step is needed in
 # the embedded mode and static files work with DEBUG off.
 WHITENOISE_USE_FINDERS = True

@@ -13,7 +13,7 @@ from django.conf import settings
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
-DRAIN_BUDGET_S = 20
+DRAIN_BUDGET_S = 5
 
 
 def drain(budget_s=DRAIN_BUDGET_S):

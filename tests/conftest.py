@@ -46,3 +46,15 @@ def alice_client(client, alice):
 @pytest.fixture
 def invoice_doc():
     return load_gobl("es-invoice-es-es-freelance.json")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` run in the PostgreSQL pass of ``make test`` only."""
+    import os
+
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in make test's PostgreSQL pass")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
