@@ -158,4 +158,3 @@ def login(page):
 @pytest.fixture
 def alice_page(login, alice):
     return login(alice[0].get_username())
-
