@@ -115,7 +115,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def screenshot(request):
+def screenshot():
     """``screenshot(page, "name")`` saves artifacts/screenshots/name.png."""
 
     def save(page, name):
@@ -153,8 +153,3 @@ def login(page):
         return page
 
     return sign_in
-
-
-@pytest.fixture
-def alice_page(login, alice):
-    return login(alice[0].get_username())
