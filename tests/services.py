@@ -36,15 +36,15 @@ def _as_postgres(command):
     return command
 
 
-def _wait_for_redis(port, log):
+def _wait_for_redis(server, port, log):
     deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as conn:
             conn.sendall(b"PING\r\n")
             if conn.recv(16).startswith(b"+PONG"):
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"Redis did not answer on port {port}; see {log}")
+    raise RuntimeError(f"Redis did not start on port {port}:\n{log.read_text()}")
 
 
 @contextlib.contextmanager
@@ -71,7 +71,9 @@ def start_postgres():
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=on"
         pg_ctl = [PG_BIN / "pg_ctl", "-D", data, "-l", log, "-s", "-w", "-t", str(STARTUP_SECONDS)]
         # -w: pg_ctl returns once the server accepts connections (or fails).
-        subprocess.run(_as_postgres([*pg_ctl, "-o", options, "start"]), check=True)
+        started = subprocess.run(_as_postgres([*pg_ctl, "-o", options, "start"]), check=False)
+        if started.returncode:
+            raise RuntimeError(f"PostgreSQL did not start on port {port}:\n{log.read_text()}")
         try:
             yield f"postgres://postgres@127.0.0.1:{port}/postgres"
         finally:
@@ -84,24 +86,11 @@ def start_redis():
     with _temporary_folder("console-redis-") as folder:
         port, log = free_port(), folder / "redis.log"
         server = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                folder,
-                "--logfile",
-                log,
-            ],
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder]
+            + ["--save", "", "--appendonly", "no", "--logfile", log]
         )
         try:
-            _wait_for_redis(port, log)
+            _wait_for_redis(server, port, log)
             yield f"redis://127.0.0.1:{port}/0"
         finally:
             server.terminate()
