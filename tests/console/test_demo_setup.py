@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -13,7 +15,7 @@ def var_dir(settings, tmp_path):
 
 
 def demo_setup():
-    call_command("demo_setup", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("demo_setup", stdout=io.StringIO())
 
 
 @pytest.mark.django_db
