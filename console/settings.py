@@ -32,7 +32,9 @@ def _development_secret_key():
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _development_secret_key()
 DEBUG = _env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
 
 INSTALLED_APPS = [
     "daphne",
@@ -138,6 +140,8 @@ else:
 # A worker holds a running job this long past its last commit (at least a step's own
 # timeout); a job whose worker died is resumed by another once it runs out.
 JOBS_LEASE_SECONDS = int(os.environ.get("JOBS_LEASE_SECONDS", "60"))
+# Creating a job enqueues a drain at once; off, the workers' clock finds it (benches).
+JOBS_WAKE_WORKERS = _env_bool("JOBS_WAKE_WORKERS", default=True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -64,17 +64,18 @@ def claim():
     due = Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
     lost = Job.objects.filter(status=Status.RUN, lease_until__lt=now)
     with transaction.atomic():
-        for candidates, recovering in ((due.order_by("due_at"), False), (lost, True)):
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
-            job_id = candidates.values_list("pk", flat=True).first()
-            if job_id is not None:
-                break
-        else:
+        job_id, recovering = _first_unlocked(due.order_by("due_at")), False
+        if job_id is None:
+            job_id, recovering = _first_unlocked(lost), True
+        if job_id is None:
             return None
         token = uuid.uuid4()
-        changes = {"status": Status.RUN, "lease_token": token, "due_at": None,
-                   "lease_until": now + timedelta(seconds=lease_seconds())}
+        changes = {
+            "status": Status.RUN,
+            "lease_token": token,
+            "due_at": None,
+            "lease_until": now + timedelta(seconds=lease_seconds()),
+        }
         if recovering:
             changes["recoveries"] = F("recoveries") + 1
         Job.objects.filter(pk=job_id).update(**changes)
@@ -83,10 +84,19 @@ def claim():
     return job, token
 
 
-def due_exists():
-    now = timezone.now()
-    return (Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now).exists()
-            or Job.objects.filter(status=Status.RUN, lease_until__lt=now).exists())
+def _first_unlocked(candidates):
+    if connection.features.has_select_for_update_skip_locked:
+        candidates = candidates.select_for_update(skip_locked=True)
+    return candidates.values_list("pk", flat=True).first()
+
+
+def due_exists(overdue_s=0):
+    """Is a job due (for at least ``overdue_s`` seconds) or abandoned by its worker?"""
+    now = timezone.now() - timedelta(seconds=overdue_s)
+    return (
+        Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now).exists()
+        or Job.objects.filter(status=Status.RUN, lease_until__lt=now).exists()
+    )
 
 
 # --- Running --------------------------------------------------------------------------
@@ -100,9 +110,17 @@ def run(job, token):
     """Run a claimed job until it ends, waits, or is cancelled."""
     workflow = _definition(job.version_id)
     if job.recoveries > MAX_RECOVERIES:
-        return _finish(job, token, Status.KO, fault={
-            "step_id": "", "provider": "", "code": "worker_lost",
-            "message": f"The job's worker stopped {job.recoveries} times while running it."})
+        return _finish(
+            job,
+            token,
+            Status.KO,
+            fault={
+                "step_id": "",
+                "provider": "",
+                "code": "worker_lost",
+                "message": f"The job's worker stopped {job.recoveries} times while running it.",
+            },
+        )
     if not job.position:
         job.position = _start("main")
     try:
@@ -125,8 +143,9 @@ def _run_step(job, token, workflow, step):
     attempt = job.attempt + 1
     intent = job.current_intent
     started = timezone.now()
-    retry = step.retry or definition.Retry(max_attempts=action.max_attempts,
-                                           backoff_s=action.backoff_s)
+    retry = step.retry or definition.Retry(
+        max_attempts=action.max_attempts, backoff_s=action.backoff_s
+    )
     try:
         context = _context(job, step, action, attempt, intent.started_at)
         outcome = action.run(context)
@@ -159,11 +178,24 @@ def _context(job, step, action, attempt, step_started_at):
         entry.refresh_from_db()
     data = {
         "doc": documents.body(entry.doc) if entry else {},
-        "entry": ({"id": str(entry.id), "key": entry.key or "", "state": entry.state,
-                   "meta": entry.meta, "schema": entry.schema} if entry else {}),
+        "entry": (
+            {
+                "id": str(entry.id),
+                "key": entry.key or "",
+                "state": entry.state,
+                "meta": entry.meta,
+                "schema": entry.schema,
+            }
+            if entry
+            else {}
+        ),
         "args": job.args,
-        "job": {"id": str(job.id), "key": job.key or "", "tags": job.tags,
-                "workflow_id": str(job.workflow_id)},
+        "job": {
+            "id": str(job.id),
+            "key": job.key or "",
+            "tags": job.tags,
+            "workflow_id": str(job.workflow_id),
+        },
     }
     fault = job.faults[-1] if job.position.get("flow") == "rescue" and job.faults else None
     if fault is not None:
@@ -171,14 +203,26 @@ def _context(job, step, action, attempt, step_started_at):
     try:
         rendered = templating.render_config(step.config, data)
     except templating.TemplateError as error:
-        raise _ConfigProblem("template_error", f"A template in the config failed: {error}") from None
+        raise _ConfigProblem(
+            "template_error", f"A template in the config failed: {error}"
+        ) from None
     try:
         config = action.Config.model_validate(rendered)
     except Exception as error:
         raise _ConfigProblem("invalid_config", f"The config is not valid: {error}") from None
-    return Context(workspace=job.workspace, job=job, step=step, config=config, entry=entry,
-                   args=job.args, attempt=attempt, idempotency_key=f"{job.id}:{step.id}",
-                   step_started_at=step_started_at, fault=fault, data=data)
+    return Context(
+        workspace=job.workspace,
+        job=job,
+        step=step,
+        config=config,
+        entry=entry,
+        args=job.args,
+        attempt=attempt,
+        idempotency_key=f"{job.id}:{step.id}",
+        step_started_at=step_started_at,
+        fault=fault,
+        data=data,
+    )
 
 
 def _backoff(base, attempt, retry_after):
@@ -270,25 +314,40 @@ def _begin(job, token, step):
     """Create the intent of the step about to run (the job's first, or after a resume)."""
     with transaction.atomic():
         intent = _new_intent(job, step)
-        if not _owned(job, token).update(current_intent=intent, intent_count=job.intent_count,
-                                          position=job.position,
-                                          lease_until=_lease_until(registry.get(step.provider))):
+        if not _owned(job, token).update(
+            current_intent=intent,
+            intent_count=job.intent_count,
+            position=job.position,
+            lease_until=_lease_until(registry.get(step.provider)),
+        ):
             raise LeaseLost
     job.current_intent = intent
 
 
 def _new_intent(job, step):
     job.intent_count += 1
-    return Intent.objects.create(job=job, seq=job.intent_count, step_id=step.id, name=step.name,
-                                 provider=step.provider, flow=job.position["flow"],
-                                 started_at=timezone.now())
+    return Intent.objects.create(
+        job=job,
+        seq=job.intent_count,
+        step_id=step.id,
+        name=step.name,
+        provider=step.provider,
+        flow=job.position["flow"],
+        started_at=timezone.now(),
+    )
 
 
 def _event(intent, attempt, status, code, message, started):
     now = timezone.now()
-    return Event(intent=intent, index=attempt, status=status, code=str(code or "")[:200],
-                 message=message or "", at=now,
-                 duration_ms=int((now - started).total_seconds() * 1000))
+    return Event(
+        intent=intent,
+        index=attempt,
+        status=status,
+        code=str(code or "")[:200],
+        message=message or "",
+        at=now,
+        duration_ms=int((now - started).total_seconds() * 1000),
+    )
 
 
 def _park(job, token, started, attempt, reason, until):
@@ -299,10 +358,18 @@ def _park(job, token, started, attempt, reason, until):
             _event(intent, attempt, "RETRY", reason.code, reason.message, started).save()
             job.attempt = attempt
         Intent.objects.filter(pk=intent.pk).update(
-            status=Status.WAIT, next_attempt_at=until,
-            code=getattr(reason, "code", ""), message=reason.message or "")
-        if not _owned(job, token).update(status=Status.WAIT, due_at=until, attempt=job.attempt,
-                                          lease_token=None, lease_until=None):
+            status=Status.WAIT,
+            next_attempt_at=until,
+            code=getattr(reason, "code", ""),
+            message=reason.message or "",
+        )
+        if not _owned(job, token).update(
+            status=Status.WAIT,
+            due_at=until,
+            attempt=job.attempt,
+            lease_token=None,
+            lease_until=None,
+        ):
             raise LeaseLost
 
 
@@ -312,17 +379,30 @@ def _record(job, token, workflow, step, attempt, outcome, started):
     handled = _advance(job.position, workflow, step, outcome)
     ending = None
     if not handled:
-        job.faults = [*job.faults, {"step_id": step.id, "provider": step.provider,
-                                    "code": outcome.code, "message": outcome.message}]
+        job.faults = [
+            *job.faults,
+            {
+                "step_id": step.id,
+                "provider": step.provider,
+                "code": outcome.code,
+                "message": outcome.message,
+            },
+        ]
         if job.position["flow"] == "main" and workflow.rescue:
             job.position = _start("rescue")
         else:
             ending = Status.KO
     if ending is None and job.intent_count >= MAX_INTENTS:
         ending = Status.KO
-        job.faults = [*job.faults, {"step_id": step.id, "provider": step.provider,
-                                    "code": "step_limit",
-                                    "message": f"The job ran {MAX_INTENTS} steps; it is stopped."}]
+        job.faults = [
+            *job.faults,
+            {
+                "step_id": step.id,
+                "provider": step.provider,
+                "code": "step_limit",
+                "message": f"The job ran {MAX_INTENTS} steps; it is stopped.",
+            },
+        ]
     following = _settle(job.position, workflow) if ending is None else None
     try:
         with transaction.atomic():
@@ -339,19 +419,28 @@ def _record(job, token, workflow, step, attempt, outcome, started):
 def _save_outcome(intent, attempt, outcome, started):
     _event(intent, attempt, outcome.status, outcome.code, outcome.message, started).save()
     Intent.objects.filter(pk=intent.pk).update(
-        status=outcome.status, code=str(outcome.code or "")[:200], message=outcome.message,
-        finished_at=timezone.now(), next_attempt_at=None, changes=outcome.changes)
+        status=outcome.status,
+        code=str(outcome.code or "")[:200],
+        message=outcome.message,
+        finished_at=timezone.now(),
+        next_attempt_at=None,
+        changes=outcome.changes,
+    )
 
 
 def _commit_move(job, token, following, ending):
     next_intent = _new_intent(job, following) if following is not None else None
-    fields = {"position": job.position, "attempt": 0, "current_intent": next_intent,
-              "intent_count": job.intent_count, "faults": job.faults,
-              "lease_until": _lease_until(registry.get(following.provider) if following else None)}
+    fields = {
+        "position": job.position,
+        "attempt": 0,
+        "current_intent": next_intent,
+        "intent_count": job.intent_count,
+        "faults": job.faults,
+        "lease_until": _lease_until(registry.get(following.provider) if following else None),
+    }
     if following is None:
         final = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
-        fields.update(status=final, completed_at=timezone.now(), lease_token=None,
-                      lease_until=None)
+        fields.update(status=final, completed_at=timezone.now(), lease_token=None, lease_until=None)
     if not _owned(job, token).update(**fields):
         raise LeaseLost
     if following is None:
@@ -373,18 +462,27 @@ def _finish(job, token, status, fault=None):
     if fault:
         job.faults = [*job.faults, fault]
     with transaction.atomic():
-        if not _owned(job, token).update(status=status, completed_at=timezone.now(),
-                                          position=job.position, faults=job.faults,
-                                          lease_token=None, lease_until=None):
+        if not _owned(job, token).update(
+            status=status,
+            completed_at=timezone.now(),
+            position=job.position,
+            faults=job.faults,
+            lease_token=None,
+            lease_until=None,
+        ):
             return
         _log_end(job, status)
 
 
 def _log_end(job, status):
     if job.entry_id:
-        log_activity(job.entry, Activity.Kind.JOB,
-                     f"Workflow {job.workflow.name} finished {status}", job_id=job.id,
-                     data={"status": status, "workflow": str(job.workflow_id)})
+        log_activity(
+            job.entry,
+            Activity.Kind.JOB,
+            f"Workflow {job.workflow.name} finished {status}",
+            job_id=job.id,
+            data={"status": status, "workflow": str(job.workflow_id)},
+        )
 
 
 # --- Operator actions -----------------------------------------------------------------
@@ -392,9 +490,11 @@ def _log_end(job, status):
 
 def cancel(job):
     """S7: the job ends CANCEL; a worker running it starts no further step."""
-    return bool(Job.objects.filter(Q(pk=job.pk) & Q(status__in=(Status.QUEUED, Status.RUN,
-                                                               Status.WAIT))).update(
-        status=Status.CANCEL, completed_at=timezone.now(), due_at=None))
+    return bool(
+        Job.objects.filter(
+            Q(pk=job.pk) & Q(status__in=(Status.QUEUED, Status.RUN, Status.WAIT))
+        ).update(status=Status.CANCEL, completed_at=timezone.now(), due_at=None)
+    )
 
 
 def run_in_process(job, *, sleep=None):
@@ -426,10 +526,17 @@ def _claim_this(job):
     token = uuid.uuid4()
     now = timezone.now()
     claimed = Job.objects.filter(
-        Q(pk=job.pk) & (Q(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
-                        | Q(status=Status.RUN, lease_until__lt=now))
-    ).update(status=Status.RUN, lease_token=token, due_at=None,
-             lease_until=now + timedelta(seconds=lease_seconds()))
+        Q(pk=job.pk)
+        & (
+            Q(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
+            | Q(status=Status.RUN, lease_until__lt=now)
+        )
+    ).update(
+        status=Status.RUN,
+        lease_token=token,
+        due_at=None,
+        lease_until=now + timedelta(seconds=lease_seconds()),
+    )
     if claimed:
         Job.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
         return token

@@ -28,17 +28,22 @@ class Job(WorkspaceOwned):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.PROTECT, related_name="jobs")
-    version = models.ForeignKey("workflows.WorkflowVersion", on_delete=models.PROTECT,
-                                related_name="jobs")
-    entry = models.ForeignKey("silo.Entry", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="jobs")
+    workflow = models.ForeignKey(
+        "workflows.Workflow", on_delete=models.PROTECT, related_name="jobs"
+    )
+    version = models.ForeignKey(
+        "workflows.WorkflowVersion", on_delete=models.PROTECT, related_name="jobs"
+    )
+    entry = models.ForeignKey(
+        "silo.Entry", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     key = models.CharField(max_length=200, null=True, blank=True)
     args = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     trigger = models.CharField(max_length=200, default="manual")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,22 +57,29 @@ class Job(WorkspaceOwned):
 
     position = models.JSONField(default=dict, blank=True)
     attempt = models.PositiveSmallIntegerField(default=0)  # attempts of the current step so far
-    current_intent = models.ForeignKey("Intent", null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="+")
+    current_intent = models.ForeignKey(
+        "Intent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     intent_count = models.PositiveIntegerField(default=0)
     faults = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "key"], condition=models.Q(key__isnull=False),
-                                    name="job_key_unique_per_workspace")
+            models.UniqueConstraint(
+                fields=["workspace", "key"],
+                condition=models.Q(key__isnull=False),
+                name="job_key_unique_per_workspace",
+            )
         ]
         indexes = [
             models.Index(fields=["workspace", "-created_at", "-id"], name="job_newest"),
-            models.Index(fields=["due_at"], name="job_due",
-                         condition=models.Q(status__in=["QUEUED", "WAIT"])),
-            models.Index(fields=["lease_until"], name="job_lease", condition=models.Q(status="RUN")),
+            models.Index(
+                fields=["due_at"], name="job_due", condition=models.Q(status__in=["QUEUED", "WAIT"])
+            ),
+            models.Index(
+                fields=["lease_until"], name="job_lease", condition=models.Q(status="RUN")
+            ),
         ]
 
     def __str__(self):

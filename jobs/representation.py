@@ -27,16 +27,25 @@ def job_json(job):
                 "status": intent.status,
                 "next_attempt_at": _iso(intent.next_attempt_at),
                 "events": [
-                    {"index": e.index, "status": e.status, "code": e.code, "message": e.message,
-                     "at": _iso(e.at)}
+                    {
+                        "index": e.index,
+                        "status": e.status,
+                        "code": e.code,
+                        "message": e.message,
+                        "at": _iso(e.at),
+                    }
                     for e in intent.events.all()
                 ],
             }
             for intent in intents
         ],
         "faults": [
-            {"provider": f["provider"], "code": f["code"], "message": f["message"],
-             "step_id": f.get("step_id", "")}
+            {
+                "provider": f["provider"],
+                "code": f["code"],
+                "message": f["message"],
+                "step_id": f.get("step_id", ""),
+            }
             for f in job.faults
         ],
     }

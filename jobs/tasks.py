@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 DRAIN_BUDGET_S = 5
 
 
-def drain(budget_s=DRAIN_BUDGET_S):
+def drain(budget_s=DRAIN_BUDGET_S, hand_over=True):
     from jobs import engine
 
     deadline = time.monotonic() + budget_s
@@ -27,15 +27,14 @@ def drain(budget_s=DRAIN_BUDGET_S):
             return ran
         engine.run(*claimed)
         ran += 1
-    async_task("jobs.tasks.drain")
+    if hand_over:
+        async_task("jobs.tasks.drain")
     return ran
 
 
 def wake_workers():
     """Enqueue a drain unless enough are already waiting to be picked up: a drain
     still in the queue will see every job committed before it starts."""
-    if not getattr(settings, "JOBS_WAKE_WORKERS", True):
-        return
     try:
         broker = get_broker()
         if broker.queue_size() >= settings.Q_CLUSTER.get("workers", 2):

@@ -27,6 +27,17 @@ def make_member(username, workspace_name):
     return user, workspace
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # alice and bob are created for almost every test; real hashing costs ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     return make_member("alice", "Acme")

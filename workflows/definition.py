@@ -16,8 +16,12 @@ from workflows import templating
 from workflows.actions import registry
 
 GOTO = "flow.goto"
-LEGACY_STATUSES = {"OK": ("OK", None), "KO": ("KO", None), "SKIP": ("OK", "skip"),
-                   "TIMEOUT": ("KO", "timeout")}
+LEGACY_STATUSES = {
+    "OK": ("OK", None),
+    "KO": ("KO", None),
+    "SKIP": ("OK", "skip"),
+    "TIMEOUT": ("KO", "timeout"),
+}
 
 
 class Strict(BaseModel):
@@ -80,9 +84,14 @@ class Workflow(Strict):
 
     def export(self):
         """The canonical JSON: what export, the API and developer mode show."""
-        data = {"id": str(self.id) if self.id else None, "name": self.name,
-                "description": self.description, "schema": self.schema,
-                "version": self.version, "steps": [_export_step(s) for s in self.steps]}
+        data = {
+            "id": str(self.id) if self.id else None,
+            "name": self.name,
+            "description": self.description,
+            "schema": self.schema,
+            "version": self.version,
+            "steps": [_export_step(s) for s in self.steps],
+        }
         data["rescue"] = [_export_step(s) for s in self.rescue]
         return data
 
@@ -179,8 +188,11 @@ def _convert_legacy_step(step):
     for entry in step["next"]:
         if isinstance(entry, dict) and "step_id" in entry and "steps" not in entry:
             status, code = LEGACY_STATUSES.get(entry.get("status"), (entry.get("status"), None))
-            block = {"status": status, "stop": bool(entry.get("stop", False)), "steps": [
-                {"provider": GOTO, "config": {"step_id": entry["step_id"]}}]}
+            block = {
+                "status": status,
+                "stop": bool(entry.get("stop", False)),
+                "steps": [{"provider": GOTO, "config": {"step_id": entry["step_id"]}}],
+            }
             if entry.get("code") is not None or code is not None:
                 block["code"] = entry.get("code", code)
             blocks.append(block)
@@ -209,8 +221,12 @@ def parse(data, *, secrets=None):
     for path, step in workflow.walk():
         if step.id:
             if step.id in seen:
-                issues.append(Issue(path=f"{path}.id",
-                                    message=f"duplicate step id {step.id!r} (also at {seen[step.id]})"))
+                issues.append(
+                    Issue(
+                        path=f"{path}.id",
+                        message=f"duplicate step id {step.id!r} (also at {seen[step.id]})",
+                    )
+                )
             seen[step.id] = path
     for path, step in workflow.walk():
         if not step.id:
@@ -218,22 +234,31 @@ def parse(data, *, secrets=None):
             seen[step.id] = path
         action = registry.get(step.provider)
         if action is None:
-            issues.append(Issue(path=f"{path}.provider",
-                                message=f"unknown provider {step.provider!r}: expected an action id"
-                                " from the catalogue"))
+            issues.append(
+                Issue(
+                    path=f"{path}.provider",
+                    message=f"unknown provider {step.provider!r}: expected an action id"
+                    " from the catalogue",
+                )
+            )
             continue
         if not step.name:
             step.name = action.name
         if not action.supports(workflow.schema):
-            issues.append(Issue(path=f"{path}.provider", message=f"{step.provider} does not "
-                                f"work on {workflow.schema} documents"))
+            issues.append(
+                Issue(
+                    path=f"{path}.provider",
+                    message=f"{step.provider} does not work on {workflow.schema} documents",
+                )
+            )
         issues.extend(_config_issues(action, step, path))
         warnings.extend(_secret_warnings(action, step, path, secrets))
     for path, step in workflow.walk():
         target = step.config.get("step_id") if step.provider == GOTO else None
         if target is not None and target not in seen:
-            issues.append(Issue(path=f"{path}.config.step_id",
-                                message=f"no step has the id {target!r}"))
+            issues.append(
+                Issue(path=f"{path}.config.step_id", message=f"no step has the id {target!r}")
+            )
     if issues:
         raise DefinitionError(issues)
     return workflow, warnings
@@ -248,8 +273,10 @@ def _new_step_id(taken):
 
 def _config_issues(action, step, path):
     prefix = f"{path}.config"
-    issues = [Issue(path=f"{prefix}.{p}" if p else prefix, message=m)
-              for p, m in templating.check(step.config)]
+    issues = [
+        Issue(path=f"{prefix}.{p}" if p else prefix, message=m)
+        for p, m in templating.check(step.config)
+    ]
     # A templated value is checked for syntax only: its value is known at run time.
     templated = {k for k, v in step.config.items() if isinstance(v, str) and "{{" in v}
     try:
@@ -266,8 +293,12 @@ def _secret_warnings(action, step, path, secrets):
     for field in getattr(action, "secret_fields", ()):
         name = step.config.get(field)
         if name and name not in secrets:
-            warnings.append(Issue(path=f"{path}.config.{field}",
-                                  message=f"this workspace has no secret named {name!r}"))
+            warnings.append(
+                Issue(
+                    path=f"{path}.config.{field}",
+                    message=f"this workspace has no secret named {name!r}",
+                )
+            )
     return warnings
 
 

@@ -31,14 +31,23 @@ def create_workflow(workspace, data, *, workflow_id=None, actor=None, secrets=No
     """
     parsed, warnings = definition.parse(data, secrets=secrets)
     with transaction.atomic():
-        workflow = Workflow(workspace=workspace, name=parsed.name,
-                            description=parsed.description, schema=parsed.schema,
-                            current_version=1)
+        workflow = Workflow(
+            workspace=workspace,
+            name=parsed.name,
+            description=parsed.description,
+            schema=parsed.schema,
+            current_version=1,
+        )
         if workflow_id:
             workflow.id = workflow_id
         workflow.save(force_insert=True)
-        WorkflowVersion.objects.create(workspace=workspace, workflow=workflow, number=1,
-                                       definition=_stored(parsed), created_by=_user(actor))
+        WorkflowVersion.objects.create(
+            workspace=workspace,
+            workflow=workflow,
+            number=1,
+            definition=_stored(parsed),
+            created_by=_user(actor),
+        )
     return workflow, warnings
 
 
@@ -49,18 +58,30 @@ def save_version(workflow, data, *, expected_version, actor=None, secrets=None):
     """
     parsed, warnings = definition.parse(data, secrets=secrets)
     if parsed.schema != workflow.schema:
-        raise definition.DefinitionError([definition.Issue(
-            path="schema", message=f"the schema is fixed once saved: expected {workflow.schema!r}")])
+        raise definition.DefinitionError(
+            [
+                definition.Issue(
+                    path="schema",
+                    message=f"the schema is fixed once saved: expected {workflow.schema!r}",
+                )
+            ]
+        )
     with transaction.atomic():
         updated = Workflow.objects.filter(pk=workflow.pk, current_version=expected_version).update(
-            current_version=F("current_version") + 1, name=parsed.name,
-            description=parsed.description)
+            current_version=F("current_version") + 1,
+            name=parsed.name,
+            description=parsed.description,
+        )
         if not updated:
             raise VersionConflict(Workflow.objects.get(pk=workflow.pk))
         workflow.refresh_from_db()
-        WorkflowVersion.objects.create(workspace_id=workflow.workspace_id, workflow=workflow,
-                                       number=workflow.current_version,
-                                       definition=_stored(parsed), created_by=_user(actor))
+        WorkflowVersion.objects.create(
+            workspace_id=workflow.workspace_id,
+            workflow=workflow,
+            number=workflow.current_version,
+            definition=_stored(parsed),
+            created_by=_user(actor),
+        )
     return workflow, warnings
 
 

@@ -11,10 +11,17 @@ from workflows.services import create_workflow
 
 
 def sim(step_id, status, code="", transient=0, next=(), retry=None, message=""):
-    step = {"id": step_id, "provider": "simulate.outcome",
-            "config": {"status": status, "code": code, "transient_failures": transient,
-                       "message": message},
-            "next": list(next)}
+    step = {
+        "id": step_id,
+        "provider": "simulate.outcome",
+        "config": {
+            "status": status,
+            "code": code,
+            "transient_failures": transient,
+            "message": message,
+        },
+        "next": list(next),
+    }
     if retry:
         step["retry"] = retry
     return step
@@ -36,8 +43,9 @@ def block(status, *steps, code=None, stop=False):
 
 
 def run_flow(workspace, steps, rescue=(), *, args=None, entry=None, schema="bill/invoice"):
-    workflow, _ = create_workflow(workspace, {"name": "t", "schema": schema, "steps": list(steps),
-                                              "rescue": list(rescue)})
+    workflow, _ = create_workflow(
+        workspace, {"name": "t", "schema": schema, "steps": list(steps), "rescue": list(rescue)}
+    )
     job, _ = create_job(workspace, workflow, entry=entry, args=args or {"k": "v"})
     return finish(job)
 
@@ -47,7 +55,8 @@ def finish(job):
 
     def time_passes(seconds):
         Intent.objects.filter(job=job, status=Status.WAIT).update(
-            started_at=F("started_at") - timedelta(seconds=seconds))
+            started_at=F("started_at") - timedelta(seconds=seconds)
+        )
 
     engine.run_in_process(job, sleep=time_passes)
     return Job.objects.get(pk=job.pk)

@@ -8,7 +8,7 @@ from jobs.models import Job, Status
 from jobs.services import JobError, create_job
 from silo.services import create_entry
 from tests.jobs.flows import block, executed, finish, ko, ok, run_flow
-from workflows.actions.base import Action, ActionConfig, Outcome
+from workflows.actions.base import Action, Outcome
 from workflows.actions.registry import register
 from workflows.services import create_workflow, save_version
 
@@ -24,8 +24,10 @@ def claim_and_run():
 
 
 def test_a_wait_parks_the_job_and_frees_the_worker(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "w", "schema": "bill/invoice",
-                                             "steps": [ok("a"), wait("w", 60), ok("b")]})
+    workflow, _ = create_workflow(
+        alice[1],
+        {"name": "w", "schema": "bill/invoice", "steps": [ok("a"), wait("w", 60), ok("b")]},
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claim_and_run()
     job.refresh_from_db()
@@ -43,8 +45,14 @@ def test_a_wait_ends_when_it_is_due(alice):
 
 
 def test_a_retry_waits_with_backoff_then_runs_again(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "r", "schema": "bill/invoice", "steps": [
-        ok("a", transient=1, retry={"max_attempts": 3, "backoff_s": 10})]})
+    workflow, _ = create_workflow(
+        alice[1],
+        {
+            "name": "r",
+            "schema": "bill/invoice",
+            "steps": [ok("a", transient=1, retry={"max_attempts": 3, "backoff_s": 10})],
+        },
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claim_and_run()
     job.refresh_from_db()
@@ -58,8 +66,9 @@ def test_a_retry_waits_with_backoff_then_runs_again(alice):
 
 
 def test_cancel_while_waiting_starts_no_further_step(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "c", "schema": "bill/invoice",
-                                             "steps": [wait("w", 60), ok("b")]})
+    workflow, _ = create_workflow(
+        alice[1], {"name": "c", "schema": "bill/invoice", "steps": [wait("w", 60), ok("b")]}
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claim_and_run()
     assert engine.cancel(job)
@@ -96,42 +105,59 @@ def test_config_templates_see_args_doc_entry_and_job(alice, invoice_doc):
     entry, _ = create_entry(alice[1], invoice_doc, key="inv-1")
     message = "{{ args.who }} {{ doc.supplier.name }} {{ entry.key }} {{ job.id }}"
     job = run_flow(alice[1], [ok("a", message=message)], args={"who": "Ann"}, entry=entry)
-    assert job.intents.get().message == f"Ann {invoice_doc['doc']['supplier']['name']} inv-1 {job.id}"
+    assert (
+        job.intents.get().message == f"Ann {invoice_doc['doc']['supplier']['name']} inv-1 {job.id}"
+    )
 
 
 def test_rescue_templates_see_the_fault(alice):
-    job = run_flow(alice[1], [ko("a", code="E1", message="boom")],
-                   [ok("r", message="{{ fault.step_id }} {{ fault.code }} {{ fault.message }}")])
+    job = run_flow(
+        alice[1],
+        [ko("a", code="E1", message="boom")],
+        [ok("r", message="{{ fault.step_id }} {{ fault.code }} {{ fault.message }}")],
+    )
     assert job.intents.get(step_id="r").message == "a E1 boom"
 
 
-@pytest.mark.parametrize("template", [
-    "{{ args.__class__ }}", "{{ ''.__class__.__mro__ }}", "{{ args.items() }}",
-    "{{ cycler.__init__.__globals__ }}", "{% for x in range(10**9) %}{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ args.__class__ }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{{ args.items() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{% for x in range(10**9) %}{% endfor %}",
+    ],
+)
 def test_templates_reach_only_the_data(alice, template):
     job = run_flow(alice[1], [ok("a", message=template, next=[block("KO", ok("caught"))])])
     intent = job.intents.get(step_id="a")
-    assert not any(leak in intent.message for leak in ("<class", "<function", "dict_items", "<built"))
+    assert not any(
+        leak in intent.message for leak in ("<class", "<function", "dict_items", "<built")
+    )
     assert (intent.status, intent.message) == ("OK", "") or intent.code == "template_error"
 
 
 def test_a_job_runs_the_version_current_when_it_was_created(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "p", "schema": "bill/invoice",
-                                             "steps": [ok("v1")]})
+    workflow, _ = create_workflow(
+        alice[1], {"name": "p", "schema": "bill/invoice", "steps": [ok("v1")]}
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
-    save_version(workflow, {"name": "p", "schema": "bill/invoice", "steps": [ok("v2")]},
-                 expected_version=1)
+    save_version(
+        workflow, {"name": "p", "schema": "bill/invoice", "steps": [ok("v2")]}, expected_version=1
+    )
     assert executed(finish(job)) == ["v1"]
     later, _ = create_job(alice[1], workflow, args={"k": "v"})
     assert executed(finish(later)) == ["v2"]
 
 
 def test_a_workflow_runs_only_on_entries_of_its_schema(alice):
-    party, _ = create_entry(alice[1], {"$schema": "https://gobl.org/draft-0/org/party",
-                                       "name": "Acme"})
-    workflow, _ = create_workflow(alice[1], {"name": "s", "schema": "bill/invoice",
-                                             "steps": [ok("a")]})
+    party, _ = create_entry(
+        alice[1], {"$schema": "https://gobl.org/draft-0/org/party", "name": "Acme"}
+    )
+    workflow, _ = create_workflow(
+        alice[1], {"name": "s", "schema": "bill/invoice", "steps": [ok("a")]}
+    )
     with pytest.raises(JobError, match="bill/invoice"):
         create_job(alice[1], workflow, entry=party)
     with pytest.raises(JobError, match="at least one argument"):
@@ -159,34 +185,47 @@ def test_steps_receive_a_stable_idempotency_key(alice):
             seen.append(context.idempotency_key)
             if len(seen) < 3:
                 from workflows.actions.base import TryLater
+
                 raise TryLater("503")
             return Outcome.ok()
 
     register(Records)
-    job = run_flow(alice[1], [{"id": "s1", "provider": "test.records",
-                               "retry": {"max_attempts": 5, "backoff_s": 0}}])
+    job = run_flow(
+        alice[1],
+        [{"id": "s1", "provider": "test.records", "retry": {"max_attempts": 5, "backoff_s": 0}}],
+    )
     assert seen == [f"{job.id}:s1"] * 3
 
 
 def test_legacy_jumps_run_as_the_flat_form_meant(alice):
     steps = [
-        {"id": "a", "provider": "simulate.outcome", "config": {"status": "KO", "code": "x"},
-         "next": [{"status": "KO", "step_id": "c"}]},
+        {
+            "id": "a",
+            "provider": "simulate.outcome",
+            "config": {"status": "KO", "code": "x"},
+            "next": [{"status": "KO", "step_id": "c"}],
+        },
         ok("b"),
         ok("c"),
     ]
     job = run_flow(alice[1], steps)
     assert [i.provider for i in job.intents.order_by("seq")] == [
-        "simulate.outcome", "flow.goto", "simulate.outcome"]
+        "simulate.outcome",
+        "flow.goto",
+        "simulate.outcome",
+    ]
     assert executed(job)[-1] == "c" and "b" not in executed(job)
     assert job.status == Status.OK
 
 
 def test_legacy_timeout_and_skip_become_codes(alice):
     steps = [
-        {"id": "a", "provider": "simulate.outcome",
-         "config": {"status": "KO", "code": "timeout"},
-         "next": [{"status": "TIMEOUT", "step_id": "d"}]},
+        {
+            "id": "a",
+            "provider": "simulate.outcome",
+            "config": {"status": "KO", "code": "timeout"},
+            "next": [{"status": "TIMEOUT", "step_id": "d"}],
+        },
         ok("b"),
         ok("c", code="skip", next=[]),
         ok("d", code="skip", next=[{"status": "SKIP", "step_id": "f", "stop": True}]),
@@ -210,19 +249,22 @@ def test_a_jump_loop_ends_at_the_step_limit(alice, monkeypatch):
 
 
 def test_a_job_whose_worker_keeps_dying_ends_ko(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "d", "schema": "bill/invoice",
-                                             "steps": [ok("a")]})
+    workflow, _ = create_workflow(
+        alice[1], {"name": "d", "schema": "bill/invoice", "steps": [ok("a")]}
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
-    Job.objects.filter(pk=job.pk).update(status=Status.RUN, lease_until=timezone.now(),
-                                         recoveries=engine.MAX_RECOVERIES)
+    Job.objects.filter(pk=job.pk).update(
+        status=Status.RUN, lease_until=timezone.now(), recoveries=engine.MAX_RECOVERIES
+    )
     claim_and_run()
     job.refresh_from_db()
     assert job.status == Status.KO and job.faults[-1]["code"] == "worker_lost"
 
 
 def test_an_abandoned_job_resumes_at_its_step(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "r", "schema": "bill/invoice",
-                                             "steps": [ok("a"), ok("b"), ok("c")]})
+    workflow, _ = create_workflow(
+        alice[1], {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b"), ok("c")]}
+    )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claimed, token = engine.claim()
     # The worker ran "a", committed, began "b", then died: its lease runs out.
@@ -255,27 +297,40 @@ def test_an_action_that_crashes_is_a_ko_not_a_dead_worker(alice):
 
 def test_silo_state_sets_the_entry_state(alice, invoice_doc):
     entry, _ = create_entry(alice[1], invoice_doc)
-    job = run_flow(alice[1], [{"id": "s", "provider": "silo.state", "config": {"state": "sent"}}],
-                   entry=entry)
+    job = run_flow(
+        alice[1], [{"id": "s", "provider": "silo.state", "config": {"state": "sent"}}], entry=entry
+    )
     entry.refresh_from_db()
     assert job.status == Status.OK and entry.state == "sent"
     assert entry.activity.filter(kind="state", job_id=job.id).exists()
 
 
-@pytest.mark.parametrize(("path", "operator", "value", "code"), [
-    ("doc.currency", "equals", "EUR", "true"),
-    ("doc.currency", "not_equals", "EUR", "false"),
-    ("doc.totals.payable", "greater", "100", "true"),
-    ("doc.totals.payable", "less", "100", "false"),
-    ("args.country", "in", "ES, PT", "true"),
-    ("doc.supplier.tax_id.code", "exists", "", "true"),
-    ("doc.ordering.code", "exists", "", "false"),
-    ("doc.supplier.name", "matches", "Services$", "true"),
-    ("entry.state", "equals", "draft", "true"),
-])
+@pytest.mark.parametrize(
+    ("path", "operator", "value", "code"),
+    [
+        ("doc.currency", "equals", "EUR", "true"),
+        ("doc.currency", "not_equals", "EUR", "false"),
+        ("doc.totals.payable", "greater", "100", "true"),
+        ("doc.totals.payable", "less", "100", "false"),
+        ("args.country", "in", "ES, PT", "true"),
+        ("doc.supplier.tax_id.code", "exists", "", "true"),
+        ("doc.ordering.code", "exists", "", "false"),
+        ("doc.supplier.name", "matches", "Services$", "true"),
+        ("entry.state", "equals", "draft", "true"),
+    ],
+)
 def test_if_compare(alice, invoice_doc, path, operator, value, code):
     entry, _ = create_entry(alice[1], invoice_doc)
-    job = run_flow(alice[1], [{"id": "c", "provider": "if.compare",
-                               "config": {"path": path, "operator": operator, "value": value}}],
-                   entry=entry, args={"country": "ES"})
+    job = run_flow(
+        alice[1],
+        [
+            {
+                "id": "c",
+                "provider": "if.compare",
+                "config": {"path": path, "operator": operator, "value": value},
+            }
+        ],
+        entry=entry,
+        args={"country": "ES"},
+    )
     assert job.intents.get().code == code

@@ -2,21 +2,8 @@
 
 import copy
 
-import pytest
-
 from silo.services import create_entry
 from tests.conftest import load_gobl
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # alice and bob are created for almost every test; real hashing costs ~0.3 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def invoice(code="INV-1", supplier="Acme Supplies S.L.", customer="Sample Consumer", tax_id=None):

@@ -31,9 +31,15 @@ def write(tmp_path, data, name="wf.json"):
 
 
 def ok_flow(**extra):
-    return {"name": "CLI", "schema": "bill/invoice",
-            "steps": [{"id": "a", "provider": "simulate.outcome", "config": {"status": "OK"}},
-                      {"id": "s", "provider": "silo.state", "config": {"state": "sent"}}], **extra}
+    return {
+        "name": "CLI",
+        "schema": "bill/invoice",
+        "steps": [
+            {"id": "a", "provider": "simulate.outcome", "config": {"status": "OK"}},
+            {"id": "s", "provider": "silo.state", "config": {"state": "sent"}},
+        ],
+        **extra,
+    }
 
 
 @pytest.mark.django_db
@@ -67,8 +73,11 @@ def test_run_prints_the_job_and_exits_0_on_ok(tmp_path, capsys):
 
 @pytest.mark.django_db
 def test_run_exits_1_on_ko(tmp_path, capsys):
-    flow = ok_flow(steps=[{"id": "k", "provider": "simulate.outcome",
-                           "config": {"status": "KO", "code": "E9"}}])
+    flow = ok_flow(
+        steps=[
+            {"id": "k", "provider": "simulate.outcome", "config": {"status": "KO", "code": "E9"}}
+        ]
+    )
     assert run("run", write(tmp_path, flow), "--arg", "who=me") == 1
     job = json.loads(capsys.readouterr().out)
     assert job["status"] == "KO" and job["faults"][0]["code"] == "E9"

@@ -29,9 +29,17 @@ def test_a_valid_workflow_gets_ids_and_names():
 
 
 def test_errors_name_their_json_path_and_expectation():
-    found = problems(workflow(sim("a"), {
-        "id": "b", "provider": "simulate.outcome", "config": {"status": "OK"},
-        "next": [{"code": "x", "steps": []}, {"status": "MAYBE", "steps": []}]}))
+    found = problems(
+        workflow(
+            sim("a"),
+            {
+                "id": "b",
+                "provider": "simulate.outcome",
+                "config": {"status": "OK"},
+                "next": [{"code": "x", "steps": []}, {"status": "MAYBE", "steps": []}],
+            },
+        )
+    )
     assert found["steps[1].next[0].status"] == "required"
     assert "'OK', 'KO' or 'ANY'" in found["steps[1].next[1].status"]
 
@@ -53,10 +61,13 @@ def test_duplicate_step_ids_anywhere_in_the_workflow():
 
 
 def test_config_is_checked_against_the_action():
-    found = problems(workflow({"id": "s", "provider": "silo.state", "config": {"state": "lost"}},
-                              {"id": "t", "provider": "simulate.outcome",
-                               "config": {"status": "OK", "colour": 1}},
-                              {"id": "u", "provider": "simulate.outcome", "config": {}}))
+    found = problems(
+        workflow(
+            {"id": "s", "provider": "silo.state", "config": {"state": "lost"}},
+            {"id": "t", "provider": "simulate.outcome", "config": {"status": "OK", "colour": 1}},
+            {"id": "u", "provider": "simulate.outcome", "config": {}},
+        )
+    )
     assert "steps[0].config.state" in found
     assert "unknown key" in found["steps[1].config.colour"]
     assert found["steps[2].config.status"] == "required"
@@ -86,23 +97,40 @@ def test_not_an_object():
 
 
 def test_legacy_flat_jumps_are_converted():
-    parsed, _ = parse(workflow(
-        {**sim("a"), "next": [{"status": "OK", "step_id": "c"},
-                              {"status": "TIMEOUT", "step_id": "b", "stop": True},
-                              {"status": "SKIP", "step_id": "c"}]},
-        sim("b"), sim("c")))
+    parsed, _ = parse(
+        workflow(
+            {
+                **sim("a"),
+                "next": [
+                    {"status": "OK", "step_id": "c"},
+                    {"status": "TIMEOUT", "step_id": "b", "stop": True},
+                    {"status": "SKIP", "step_id": "c"},
+                ],
+            },
+            sim("b"),
+            sim("c"),
+        )
+    )
     blocks = parsed.steps[0].next
     assert [(b.status, b.code, b.stop) for b in blocks] == [
-        ("OK", None, False), ("KO", "timeout", True), ("OK", "skip", False)]
+        ("OK", None, False),
+        ("KO", "timeout", True),
+        ("OK", "skip", False),
+    ]
     assert blocks[1].steps[0].provider == "flow.goto"
     assert blocks[1].steps[0].config == {"step_id": "b"}
 
 
 def test_export_import_export_is_identical_but_for_id_and_version():
-    source = workflow({**sim("a"), "retry": {"max_attempts": 3, "backoff_s": 1},
-                       "next": [{"status": "KO", "code": "x", "stop": True, "steps": [sim("b")]}]},
-                      {"provider": "if.compare", "config": {"path": "doc.currency"}},
-                      rescue=[{"provider": "silo.state", "config": {"state": "error"}}])
+    source = workflow(
+        {
+            **sim("a"),
+            "retry": {"max_attempts": 3, "backoff_s": 1},
+            "next": [{"status": "KO", "code": "x", "stop": True, "steps": [sim("b")]}],
+        },
+        {"provider": "if.compare", "config": {"path": "doc.currency"}},
+        rescue=[{"provider": "silo.state", "config": {"state": "error"}}],
+    )
     first = parse(source)[0].export()
     second = parse(json.loads(json.dumps({**first, "id": None, "version": 7})))[0].export()
     assert {**first, "version": None} == {**second, "version": None}

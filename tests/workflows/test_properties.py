@@ -12,15 +12,31 @@ counter = iter(range(10**9))
 
 def steps_strategy(depth):
     def build(status, code, blocks):
-        return {"id": f"s{next(counter)}", "provider": "simulate.outcome",
-                "config": {"status": status, "code": code}, "next": blocks}
+        return {
+            "id": f"s{next(counter)}",
+            "provider": "simulate.outcome",
+            "config": {"status": status, "code": code},
+            "next": blocks,
+        }
 
-    block = st.builds(lambda status, code, stop, steps: {"status": status, "code": code,
-                                                          "stop": stop, "steps": steps},
-                      st.sampled_from(["OK", "KO", "ANY"]), st.sampled_from([None, "a", "b"]),
-                      st.booleans(), steps_strategy(depth - 1) if depth else st.just([]))
-    step = st.builds(build, st.sampled_from(["OK", "KO"]), st.sampled_from(["", "a", "b"]),
-                     st.lists(block, max_size=2) if depth else st.just([]))
+    block = st.builds(
+        lambda status, code, stop, steps: {
+            "status": status,
+            "code": code,
+            "stop": stop,
+            "steps": steps,
+        },
+        st.sampled_from(["OK", "KO", "ANY"]),
+        st.sampled_from([None, "a", "b"]),
+        st.booleans(),
+        steps_strategy(depth - 1) if depth else st.just([]),
+    )
+    step = st.builds(
+        build,
+        st.sampled_from(["OK", "KO"]),
+        st.sampled_from(["", "a", "b"]),
+        st.lists(block, max_size=2) if depth else st.just([]),
+    )
     return st.lists(step, max_size=4)
 
 
@@ -31,9 +47,14 @@ def reference(main, rescue):
         for step in steps:
             trace.append(step["id"])
             status, code = step["config"]["status"], step["config"]["code"]
-            chosen = next((b for b in step["next"]
-                           if b["status"] in (status, "ANY")
-                           and (b["code"] is None or b["code"] == code)), None)
+            chosen = next(
+                (
+                    b
+                    for b in step["next"]
+                    if b["status"] in (status, "ANY") and (b["code"] is None or b["code"] == code)
+                ),
+                None,
+            )
             if chosen is not None:
                 result = run(chosen["steps"])
                 if result != "done":
@@ -60,10 +81,32 @@ def test_engine_agrees_with_the_reference(alice, main, rescue):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["name", "schema", "steps", "rescue", "next", "status", "provider",
-                         "config", "id", "code", "stop", "retry", "x"]), inner, max_size=5),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "schema",
+                    "steps",
+                    "rescue",
+                    "next",
+                    "status",
+                    "provider",
+                    "config",
+                    "id",
+                    "code",
+                    "stop",
+                    "retry",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

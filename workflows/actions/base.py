@@ -73,7 +73,6 @@ class Context:
     fault: dict | None = None
     data: dict = field(default_factory=dict)  # what templates see: doc, entry, args, job
 
-
     def use_entry(self, entry):
         """Make ``entry`` the job's entry (e.g. an import creating its document)."""
         self.entry = entry

@@ -12,7 +12,8 @@ MISSING = object()
 
 class CompareConfig(ActionConfig):
     path: str = Field(
-        min_length=1, max_length=300,
+        min_length=1,
+        max_length=300,
         description="Where the value is: doc.totals.payable, args.country, entry.state",
     )
     operator: Literal["equals", "not_equals", "in", "exists", "greater", "less", "matches"] = (
@@ -76,10 +77,16 @@ class Compare(Action):
     def run(self, context):
         config = context.config
         root, _, rest = config.path.partition(".")
-        data = {"doc": context.data["doc"], "args": context.args,
-                "entry": context.data["entry"], "job": context.data["job"]}
+        data = {
+            "doc": context.data["doc"],
+            "args": context.args,
+            "entry": context.data["entry"],
+            "job": context.data["job"],
+        }
         if root not in data:
-            return Outcome.ko("invalid_path", f"{config.path!r} must start with doc, args, entry or job")
+            return Outcome.ko(
+                "invalid_path", f"{config.path!r} must start with doc, args, entry or job"
+            )
         actual = lookup(data[root], rest) if rest else data[root]
         try:
             result = compare(actual, config.operator, config.value)

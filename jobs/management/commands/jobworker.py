@@ -4,6 +4,10 @@ Run one per machine (``CONSOLE_WORKERS`` processes each). The clock ticks in thi
 process: when a job is due (queued, back from a retry or a wait, or abandoned by a
 killed worker whose lease ran out) and no drain is waiting in the broker, it enqueues
 one. Several machines' clocks may enqueue at once; drains that find nothing end at once.
+
+The clock is also the worker of last resort: a job overdue by ``--stall`` seconds means
+the cluster is not draining (all busy, or wedged: a worker killed while holding
+django-q2's internal queue can block the others for good), so the clock runs it here.
 """
 
 import logging
@@ -23,8 +27,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tick", type=float, default=0.2, help="Clock period in seconds")
+        parser.add_argument(
+            "--stall",
+            type=float,
+            default=15,
+            help="Run a job here when it is overdue by this many seconds",
+        )
 
-    def handle(self, *args, tick, **options):
+    def handle(self, *args, tick, stall, **options):
         cluster = Cluster()
         cluster.start()
         self.stdout.write(f"jobworker: cluster started, clock every {tick:g}s")
@@ -34,6 +44,9 @@ class Command(BaseCommand):
                     close_old_connections()  # survive a database restart
                     if engine.due_exists():
                         tasks.wake_workers()
+                    if engine.due_exists(overdue_s=stall):
+                        logger.warning("jobs overdue by %ss: running them in the clock", stall)
+                        tasks.drain(budget_s=tick * 10, hand_over=False)
                 except Exception:
                     logger.exception("clock tick failed; retrying")
                 time.sleep(tick)

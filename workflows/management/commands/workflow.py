@@ -76,8 +76,9 @@ class Command(BaseCommand):
         try:
             workflow, warnings = services.create_workflow(target, _read_json(file))
         except definition.DefinitionError as error:
-            raise InvalidInput("the workflow is not valid:\n" + "\n".join(
-                f"  {issue}" for issue in error.issues)) from None
+            raise InvalidInput(
+                "the workflow is not valid:\n" + "\n".join(f"  {issue}" for issue in error.issues)
+            ) from None
         for warning in warnings:
             self.stderr.write(f"warning: {warning}")
         self.stdout.write(str(workflow.id))
@@ -117,8 +118,9 @@ class Command(BaseCommand):
         workflow, _ = services.create_workflow(workspace, data)
         try:
             silo_entry = create_entry(workspace, doc, source="command line")[0] if doc else None
-            job, _ = create_job(workspace, workflow, entry=silo_entry, args=args,
-                                trigger="command line")
+            job, _ = create_job(
+                workspace, workflow, entry=silo_entry, args=args, trigger="command line"
+            )
         except (DocumentError, JobError) as error:
             raise InvalidInput(str(error)) from None
         engine.run_in_process(job)

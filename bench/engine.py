@@ -1,0 +1,162 @@
+"""How much does the engine cost per step, and how many jobs per second does a real
+cluster run?
+
+    .venv/bin/python bench/engine.py                      # embedded: SQLite + ORM broker
+    .venv/bin/python -m tests.services -- .venv/bin/python bench/engine.py   # PG + Redis
+
+1. Overhead per step, in-process, no cluster: N one-step and N ten-step
+   ``simulate.outcome`` jobs claimed and run one after another; the difference per
+   extra step is what the engine adds around an action that does nothing.
+2. Throughput through ``manage.py jobworker`` (2 worker processes): jobs are queued
+   first, then the cluster starts; jobs/s is counted from the first job's start to the
+   last job's end, as the database recorded them, so cluster start-up is not counted.
+
+Runs on a throwaway SQLite file unless ``DATABASE_URL`` is set; what it creates is
+removed at the end.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup():
+    folder = None
+    if not os.environ.get("DATABASE_URL") and not os.environ.get("SQLITE_PATH"):
+        folder = tempfile.TemporaryDirectory(prefix="engine-bench-")
+        os.environ["SQLITE_PATH"] = str(Path(folder.name) / "bench.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+    os.environ["JOBS_WAKE_WORKERS"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return folder
+
+
+def workflow_with(workspace, steps):
+    from workflows.services import create_workflow
+
+    flow = [
+        {"id": f"s{i}", "provider": "simulate.outcome", "config": {"status": "OK"}}
+        for i in range(steps)
+    ]
+    return create_workflow(
+        workspace, {"name": f"{steps} steps", "schema": "bill/invoice", "steps": flow}
+    )[0]
+
+
+def queue(workspace, workflow, count):
+    from django.utils import timezone
+
+    from jobs.models import Job
+
+    version = workflow.versions.get()
+    now = timezone.now()
+    Job.objects.bulk_create(
+        [
+            Job(
+                workspace=workspace,
+                workflow=workflow,
+                version=version,
+                args={"n": str(n)},
+                due_at=now,
+            )
+            for n in range(count)
+        ],
+        batch_size=500,
+    )
+
+
+def in_process(workspace, steps, count):
+    from jobs import engine
+
+    queue(workspace, workflow_with(workspace, steps), count)
+    started = time.perf_counter()
+    while (claimed := engine.claim()) is not None:
+        engine.run(*claimed)
+    return (time.perf_counter() - started) / count
+
+
+def through_cluster(workspace, steps, count, workers):
+    from django.db.models import Max, Min
+
+    from jobs.models import Job, Status
+
+    workflow = workflow_with(workspace, steps)
+    queue(workspace, workflow, count)
+    env = {**os.environ, "CONSOLE_WORKERS": str(workers)}
+    if "SQLITE_PATH" in os.environ:
+        env["SQLITE_PATH"] = os.environ["SQLITE_PATH"]
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "jobworker", "--tick", "0.05"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    jobs = Job.objects.filter(workflow=workflow)
+    try:
+        deadline = time.monotonic() + 300
+        while jobs.exclude(status__in=(Status.OK, Status.KO)).exists():
+            if time.monotonic() > deadline:
+                raise SystemExit("the cluster did not finish in 5 minutes")
+            time.sleep(0.2)
+    finally:
+        cluster.terminate()
+        cluster.wait(timeout=60)
+    span = jobs.aggregate(first=Min("started_at"), last=Max("completed_at"))
+    seconds = (span["last"] - span["first"]).total_seconds()
+    return count / seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=400, help="jobs per cluster run")
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    folder = setup()
+    from django.db import connection
+
+    from console.models import Workspace
+
+    workspace = Workspace.objects.create(name="Engine bench")
+    try:
+        vendor = connection.vendor + (
+            " + Redis" if os.environ.get("REDIS_URL") else " + ORM broker"
+        )
+        print(f"engine bench on {vendor}, {os.cpu_count()} cores")
+        samples = 200
+        one = statistics.median([in_process(workspace, 1, samples // 4) for _ in range(3)])
+        ten = statistics.median([in_process(workspace, 10, samples // 4) for _ in range(3)])
+        print(
+            f"  in-process: 1-step job {one * 1000:.2f} ms, 10-step job {ten * 1000:.2f} ms,"
+            f" overhead per step {(ten - one) / 9 * 1000:.2f} ms"
+        )
+        for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
+            rate = through_cluster(workspace, steps, count, options.workers)
+            print(
+                f"  cluster ({options.workers} workers): {steps:>2}-step jobs "
+                f"{rate:7.1f} jobs/s ({rate * steps:7.1f} steps/s) over {count} jobs"
+            )
+    finally:
+        from jobs.models import Job
+
+        Job.objects.filter(workspace=workspace).delete()
+        workspace.delete()
+        if folder:
+            folder.cleanup()
+
+
+if __name__ == "__main__":
+    main()
