@@ -143,6 +143,9 @@ def _run_step(job, token, workflow, step):
     attempt = job.attempt + 1
     intent = job.current_intent
     started = timezone.now()
+    if action is None:  # its package was uninstalled after this version was saved
+        outcome = Outcome.ko("unknown_provider", f"No action {step.provider!r} is installed.")
+        return _record(job, token, workflow, step, attempt, outcome, started)
     retry = step.retry or definition.Retry(
         max_attempts=action.max_attempts, backoff_s=action.backoff_s
     )

@@ -334,3 +334,16 @@ def test_if_compare(alice, invoice_doc, path, operator, value, code):
         args={"country": "ES"},
     )
     assert job.intents.get().code == code
+
+
+def test_a_step_whose_action_was_uninstalled_ends_ko(alice, monkeypatch):
+    from workflows.actions import registry
+
+    workflow, _ = create_workflow(
+        alice[1], {"name": "u", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
+    )
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    monkeypatch.setitem(registry._actions, "simulate.outcome", None)
+    job = finish(job)
+    assert job.status == Status.KO
+    assert job.faults[0]["code"] == "unknown_provider"

@@ -89,6 +89,7 @@ class Action:
     needs_entry: ClassVar[bool] = False
     max_attempts: ClassVar[int] = 5
     backoff_s: ClassVar[float] = 2.0
+    timeout_s: ClassVar[float] = 30  # the longest one attempt may take; the lease covers it
     Config: ClassVar[type[ActionConfig]] = ActionConfig
 
     def supports(self, schema):
