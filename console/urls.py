@@ -9,4 +9,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/switch/", views.switch, name="switch_workspace"),
     path("silo/", include("silo.urls")),
+    path("jobs/", include("jobs.urls")),
 ]

@@ -74,6 +74,11 @@ class Job(WorkspaceOwned):
         ]
         indexes = [
             models.Index(fields=["workspace", "-created_at", "-id"], name="job_newest"),
+            # History's status and workflow filters walk these instead of job_newest.
+            models.Index(
+                fields=["workspace", "status", "-created_at", "-id"], name="job_newest_by_status"
+            ),
+            models.Index(fields=["workflow", "-created_at", "-id"], name="job_newest_by_workflow"),
             models.Index(
                 fields=["due_at"], name="job_due", condition=models.Q(status__in=["QUEUED", "WAIT"])
             ),

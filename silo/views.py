@@ -5,6 +5,7 @@ id from another workspace is a 404 on every URL here.
 """
 
 import json
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,9 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from jobs import selectors as job_selectors
+from jobs.services import JobError, create_job
 from silo import rendering, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
 from silo.models import Activity, Attachment, Entry
+from workflows.models import Workflow
 
 TABS = (
     ("document", "Document"),
@@ -154,9 +158,45 @@ def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
 @require_GET
 @workspace_required
 def run_panel(request, entry_id):
-    """The Run Workflow panel; the workflows app will offer the entry's workflows here."""
+    """The Run Workflow panel: search and pick a workflow of the entry's schema."""
     entry = get_scoped_or_404(request, Entry, pk=entry_id)
-    return render(request, "silo/_run_panel.html", {"entry": entry})
+    return _render_run_panel(request, entry)
+
+
+@require_POST
+@workspace_required
+def run_workflow(request, entry_id):
+    """Start the picked workflow on the entry; the panel then links to the new job.
+
+    The panel is an htmx fragment, so a refusal is shown in it with a 200 (htmx does
+    not swap error responses in).
+    """
+    entry = get_scoped_or_404(request, Entry, pk=entry_id)
+    workflow = _picked_workflow(request)
+    if workflow is None:
+        return _render_run_panel(request, entry, error="Pick a workflow to run.")
+    try:
+        job, _ = create_job(
+            request.workspace, workflow, entry=entry, trigger="console", actor=request.user
+        )
+    except JobError as error:
+        return _render_run_panel(request, entry, error=str(error))
+    return _render_run_panel(request, entry, job=job)
+
+
+def _picked_workflow(request):
+    try:
+        workflow_id = uuid.UUID(request.POST.get("workflow", ""))
+    except ValueError:
+        return None
+    return scoped(request, Workflow).filter(pk=workflow_id).first()
+
+
+def _render_run_panel(request, entry, **extra):
+    query = request.GET.get("q", "")[:200]
+    workflows = job_selectors.runnable_workflows(scoped(request, Workflow), entry, query)
+    context = {"entry": entry, "workflows": workflows, "query": query, **extra}
+    return render(request, "silo/_run_panel.html", context)
 
 
 @require_GET

@@ -1,0 +1,133 @@
+"""Reading jobs for the console: History's filters and pages, a job's step timeline,
+and the workflows an entry can be run with.
+
+History must stay fast however many jobs a workspace has run, so, like the silo's
+list, it never counts and never skips rows with OFFSET: a page is "the N jobs just
+older than the last one shown", walked through the ``(workspace, -created_at, -id)``
+index (or its status and workflow siblings), and the "Older" link carries that last
+job's ``(created_at, id)`` as its cursor.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from jobs.models import Event, Intent
+from silo.selectors import decode_cursor, encode_cursor
+
+PAGE_SIZE = 50
+WORKFLOWS_SHOWN = 50
+
+
+# --- History --------------------------------------------------------------------------
+
+
+def filter_history(jobs, *, status="", workflow=None, entry=None, since=None, until=None):
+    """Narrow a workspace's jobs; ``since`` and ``until`` are dates, both included."""
+    if status:
+        jobs = jobs.filter(status=status)
+    if workflow:
+        jobs = jobs.filter(workflow=workflow)
+    if entry:
+        jobs = jobs.filter(entry=entry)
+    if since:
+        jobs = jobs.filter(created_at__gte=_start_of(since))
+    if until:
+        jobs = jobs.filter(created_at__lt=_start_of(until + timedelta(days=1)))
+    return jobs
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class HistoryRow:
+    job: object
+    duration: str
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def newest_first(jobs, cursor=None, size=PAGE_SIZE):
+    """One page of ``jobs``, newest first, starting after ``cursor``.
+
+    An unreadable cursor starts from the newest job rather than failing.
+    """
+    jobs = jobs.select_related("workflow", "version", "entry").order_by("-created_at", "-id")
+    position = decode_cursor(cursor) if cursor else None
+    if position:
+        created_at, job_id = position
+        # A range on created_at plus a tie-break, so the index is walked from the cursor.
+        jobs = jobs.filter(
+            Q(created_at__lte=created_at), Q(created_at__lt=created_at) | Q(id__lt=job_id)
+        )
+    found = list(jobs[: size + 1])
+    shown = found[:size]
+    rows = [HistoryRow(job, duration(job.started_at, job.completed_at)) for job in shown]
+    more = len(found) > size
+    return Page(rows=rows, next_cursor=encode_cursor(shown[-1]) if more else None)
+
+
+# --- One job --------------------------------------------------------------------------
+
+
+@dataclass
+class StepView:
+    """One executed step (an intent) with its attempts, as the timeline shows it."""
+
+    intent: Intent
+    attempts: list
+    duration: str
+
+
+def timeline(job):
+    """The job's executed steps in order, each with its attempts."""
+    intents = job.intents.order_by("seq").prefetch_related(
+        Prefetch("events", queryset=Event.objects.order_by("index"))
+    )
+    return [
+        StepView(intent, list(intent.events.all()), duration(intent.started_at, intent.finished_at))
+        for intent in intents
+    ]
+
+
+def job_duration(job):
+    """How long the job ran, or has been running so far."""
+    if job.started_at is None:
+        return ""
+    return duration(job.started_at, job.completed_at or timezone.now())
+
+
+def duration(start, end):
+    """A short human duration: ``"340 ms"``, ``"12.5 s"``, ``"4 min 05 s"``."""
+    if start is None or end is None:
+        return ""
+    seconds = max((end - start).total_seconds(), 0)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# --- Running ---------------------------------------------------------------------------
+
+
+def runnable_workflows(workflows, entry, query=""):
+    """The workflows that can run on ``entry``: its schema, not archived, by name."""
+    workflows = workflows.filter(schema=entry.schema, archived=False)
+    query = " ".join(query.split())
+    if query:
+        workflows = workflows.filter(name__icontains=query)
+    return list(workflows.order_by("name")[:WORKFLOWS_SHOWN])

@@ -1,0 +1,170 @@
+"""History and the job page: watching, cancelling and rerunning jobs.
+
+Every query starts from ``scoped(request, ...)``, so another workspace's job ids are a
+404 on every URL here. While a job is active its timeline polls itself (``hx-get``
+every second) and History's first page polls for new rows; live pushes over
+WebSockets are meant to replace the polling later.
+"""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from jobs import engine, selectors
+from jobs.models import Job, Status
+from jobs.services import JobError, create_job
+from workflows.models import Workflow
+
+RERUN_CHOICES = ("pinned", "latest")
+
+
+class HistoryFilterForm(forms.Form):
+    """History's filters; an invalid value is ignored, not an error."""
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "All statuses"), *Status.choices],
+        widget=forms.Select(attrs={"aria-label": "Status"}),
+    )
+    workflow = forms.ModelChoiceField(
+        required=False,
+        queryset=Workflow.objects.none(),
+        empty_label="All workflows",
+        widget=forms.Select(attrs={"aria-label": "Workflow"}),
+    )
+    entry = forms.UUIDField(
+        required=False,
+        widget=forms.TextInput(
+            attrs={"aria-label": "Entry id", "placeholder": "Entry id", "autocomplete": "off"}
+        ),
+    )
+    since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "From"})
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "To"})
+    )
+    cursor = forms.CharField(required=False, max_length=200)
+
+    FILTERS = ("status", "workflow", "entry", "since", "until")
+
+    def __init__(self, data, *, workflows):
+        super().__init__(data)
+        self.fields["workflow"].queryset = workflows.order_by("name")
+
+    def filters(self):
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) for name in self.FILTERS}
+
+    def query(self):
+        """The valid filters as they appear in a URL."""
+        return {name: self.data[name] for name, value in self.filters().items() if value}
+
+    def cursor_value(self):
+        self.is_valid()
+        return self.cleaned_data.get("cursor") or ""
+
+
+@require_GET
+@workspace_required
+def history(request):
+    form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
+    page = selectors.newest_first(
+        selectors.filter_history(scoped(request, Job), **form.filters()),
+        cursor=form.cursor_value(),
+    )
+    query, paged = form.query(), bool(form.cursor_value())
+    context = {
+        "filter_form": form,
+        "page": page,
+        "filtered": bool(query),
+        "paged": paged,
+        "live_url": None if paged else _history_url(query),
+        "newest_url": _history_url(query),
+        "next_url": _history_url(query, cursor=page.next_cursor) if page.next_cursor else None,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "jobs/_history.html", context)
+    return render(request, "jobs/history.html", context)
+
+
+def _history_url(query, **more):
+    params = urlencode({**query, **more})
+    return f"{reverse('jobs:history')}?{params}" if params else reverse("jobs:history")
+
+
+@require_GET
+@workspace_required
+def detail(request, job_id):
+    job = _job(request, job_id)
+    return render(request, "jobs/detail.html", _job_context(job))
+
+
+@require_GET
+@workspace_required
+def timeline(request, job_id):
+    """The live part of the job page, which polls this while the job is active."""
+    job = _job(request, job_id)
+    return render(request, "jobs/_timeline.html", _job_context(job))
+
+
+@require_POST
+@workspace_required
+def cancel(request, job_id):
+    job = get_scoped_or_404(request, Job, pk=job_id)
+    if engine.cancel(job):
+        messages.success(request, "The job is cancelled: no further step will start.")
+    else:
+        messages.info(request, "The job had already ended; there was nothing to cancel.")
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+@require_POST
+@workspace_required
+def rerun(request, job_id):
+    """Run the job again from the start, on its pinned version or the latest one."""
+    job = _job(request, job_id)
+    choice = request.POST.get("version")
+    if choice not in RERUN_CHOICES:
+        messages.error(request, "Choose to rerun on the pinned version or the latest one.")
+        return redirect("jobs:detail", job_id=job.pk)
+    version = job.version if choice == "pinned" else job.workflow.current()
+    try:
+        rerun_job, _ = create_job(
+            request.workspace,
+            job.workflow,
+            entry=job.entry,
+            args=job.args,
+            tags=job.tags,
+            trigger=f"rerun of {short_id(job)} on version {version.number}",
+            actor=request.user,
+            version=version,
+        )
+    except JobError as error:
+        messages.error(request, f"The job cannot be rerun: {error}")
+        return redirect("jobs:detail", job_id=job.pk)
+    messages.success(request, f"Rerunning {short_id(job)} on version {version.number}.")
+    return redirect("jobs:detail", job_id=rerun_job.pk)
+
+
+def short_id(job):
+    return str(job.pk)[:8]
+
+
+def _job(request, job_id):
+    jobs = scoped(request, Job).select_related("workflow", "version", "entry", "created_by")
+    return get_object_or_404(jobs, pk=job_id)
+
+
+def _job_context(job):
+    return {
+        "job": job,
+        "short_id": short_id(job),
+        "steps": selectors.timeline(job),
+        "duration": selectors.job_duration(job),
+    }
