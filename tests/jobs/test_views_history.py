@@ -1,0 +1,156 @@
+"""History: jobs newest first, filters, keyset pages, and live refresh of the first page."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from jobs import selectors
+from jobs.models import Job, Status
+from jobs.services import create_job
+from tests.jobs.flows import ok
+from tests.silo.conftest import invoice, make_entry
+from workflows.services import create_workflow
+
+
+def make_workflow(workspace, name="Issue"):
+    workflow, _ = create_workflow(
+        workspace, {"name": name, "schema": "bill/invoice", "steps": [ok("a")]}
+    )
+    return workflow
+
+
+def make_jobs(workspace, workflow, count, **fields):
+    jobs = [create_job(workspace, workflow, args={"n": str(n)})[0] for n in range(count)]
+    if fields:
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(**fields)
+    return jobs
+
+
+def history(client, **params):
+    response = client.get(reverse("jobs:history"), params)
+    assert response.status_code == 200
+    return response
+
+
+def shown(response):
+    return [row.job.pk for row in response.context["page"].rows]
+
+
+def test_jobs_are_listed_newest_first_with_their_workflow_and_entry(alice_client, alice):
+    workflow = make_workflow(alice[1], "Issue and send")
+    entry = make_entry(alice[1], invoice("INV-5"))
+    older = create_job(alice[1], workflow, entry=entry, trigger="console")[0]
+    newer = create_job(alice[1], workflow, args={"a": "b"})[0]
+    Job.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    response = history(alice_client)
+
+    assert shown(response) == [newer.pk, older.pk]
+    html = response.content.decode()
+    assert "Issue and send" in html and "INV-5" in html and "v1" in html
+    assert reverse("jobs:detail", args=[older.pk]) in html
+
+
+def test_filters_by_status_workflow_and_entry(alice_client, alice):
+    issue, remind = make_workflow(alice[1], "Issue"), make_workflow(alice[1], "Remind")
+    entry = make_entry(alice[1])
+    failed = make_jobs(alice[1], issue, 2, status=Status.KO)
+    reminders = make_jobs(alice[1], remind, 3)
+    on_entry = create_job(alice[1], issue, entry=entry)[0]
+
+    assert set(shown(history(alice_client, status="KO"))) == {j.pk for j in failed}
+    assert set(shown(history(alice_client, workflow=remind.pk))) == {j.pk for j in reminders}
+    assert shown(history(alice_client, entry=entry.pk)) == [on_entry.pk]
+    both = history(alice_client, status="QUEUED", workflow=issue.pk)
+    assert shown(both) == [on_entry.pk]
+
+
+def test_filters_by_date_range_including_both_days(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    now = timezone.now()
+    days = {}
+    for days_ago in (0, 3, 10):
+        (job,) = make_jobs(alice[1], workflow, 1, created_at=now - timedelta(days=days_ago))
+        days[days_ago] = job.pk
+    today = now.date()
+
+    since = history(alice_client, since=(today - timedelta(days=3)).isoformat())
+    until = history(alice_client, until=(today - timedelta(days=3)).isoformat())
+    both = history(
+        alice_client,
+        since=(today - timedelta(days=4)).isoformat(),
+        until=(today - timedelta(days=1)).isoformat(),
+    )
+
+    assert shown(since) == [days[0], days[3]]
+    assert shown(until) == [days[3], days[10]]
+    assert shown(both) == [days[3]]
+
+
+def test_nonsense_filters_are_ignored(alice_client, alice):
+    jobs = make_jobs(alice[1], make_workflow(alice[1]), 2)
+
+    response = history(
+        alice_client,
+        status="NOPE",
+        workflow="x",
+        entry="y",
+        since="z",
+        until="2026-02-31",
+        cursor="!",
+    )
+
+    assert set(shown(response)) == {j.pk for j in jobs}
+
+
+def test_walking_the_pages_shows_every_job_once_without_offset_or_count(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    make_jobs(alice[1], workflow, 2 * selectors.PAGE_SIZE + 3, created_at=timezone.now())
+    seen, params, pages = [], {"workflow": workflow.pk}, 0
+
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = history(alice_client, **params)
+        sql = " ".join(q["sql"] for q in queries.captured_queries).upper()
+        assert "OFFSET" not in sql and "COUNT(" not in sql
+        pages += 1
+        seen += shown(response)
+        cursor = response.context["page"].next_cursor
+        if not cursor:
+            break
+        assert response.context["next_url"].replace("&", "&amp;") in response.content.decode()
+        params["cursor"] = cursor
+
+    assert pages == 3
+    assert seen == list(Job.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+
+
+def test_only_the_first_page_refreshes_itself(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    make_jobs(alice[1], workflow, selectors.PAGE_SIZE + 1)
+
+    first = history(alice_client, status="QUEUED")
+    older = history(alice_client, status="QUEUED", cursor=first.context["page"].next_cursor)
+
+    assert 'hx-trigger="every 2s"' in first.content.decode()
+    assert f'hx-get="{reverse("jobs:history")}?status=QUEUED"' in first.content.decode()
+    assert 'hx-trigger="every 2s"' not in older.content.decode()
+
+
+def test_an_htmx_refresh_returns_only_the_table(alice_client, alice):
+    (job,) = make_jobs(alice[1], make_workflow(alice[1]), 1)
+
+    response = alice_client.get(reverse("jobs:history"), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "<html" not in html and 'id="job-filters"' not in html
+    assert f'data-job="{job.pk}"' in html
+
+
+def test_the_nav_leads_to_history(alice_client, alice):
+    html = alice_client.get(reverse("silo:list")).content.decode()
+
+    assert f'href="{reverse("jobs:history")}"' in html and ">History</a>" in html
