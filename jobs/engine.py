@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import Event, Intent, Job, Status
@@ -58,16 +58,19 @@ def claim():
     """Take one due job (queued, back from a wait, or abandoned by a dead worker).
 
     Returns ``(job, token)`` or ``None``. On PostgreSQL ``SKIP LOCKED`` lets many
-    workers claim side by side; SQLite's IMMEDIATE transactions serialise claims.
+    workers claim side by side; SQLite's IMMEDIATE transactions serialise claims. A
+    job starting out gets its first step's intent in the same transaction, so a claim
+    costs one commit.
     """
     now = timezone.now()
-    due = Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
-    lost = Job.objects.filter(status=Status.RUN, lease_until__lt=now)
+    jobs = Job.objects.select_related("entry", "workflow", "workspace")
+    due = jobs.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
+    lost = jobs.filter(status=Status.RUN, lease_until__lt=now)
     with transaction.atomic():
-        job_id, recovering = _first_unlocked(due.order_by("due_at")), False
-        if job_id is None:
-            job_id, recovering = _first_unlocked(lost), True
-        if job_id is None:
+        job, recovering = _first_unlocked(due.order_by("due_at")), False
+        if job is None:
+            job, recovering = _first_unlocked(lost), True
+        if job is None:
             return None
         token = uuid.uuid4()
         changes = {
@@ -75,19 +78,31 @@ def claim():
             "lease_token": token,
             "due_at": None,
             "lease_until": now + timedelta(seconds=lease_seconds()),
+            "started_at": job.started_at or now,
         }
         if recovering:
-            changes["recoveries"] = F("recoveries") + 1
-        Job.objects.filter(pk=job_id).update(**changes)
-        Job.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
-    job = Job.objects.select_related("entry", "workflow", "workspace").get(pk=job_id)
+            job.recoveries += 1
+            changes["recoveries"] = job.recoveries
+        if not job.position:
+            job.position = _start("main")
+            first = _settle(job.position, _definition(job.version_id))
+            if first is not None:
+                job.current_intent = _new_intent(job, first)
+            changes.update(
+                position=job.position,
+                current_intent=job.current_intent,
+                intent_count=job.intent_count,
+            )
+        Job.objects.filter(pk=job.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(job, field, value)
     return job, token
 
 
 def _first_unlocked(candidates):
     if connection.features.has_select_for_update_skip_locked:
-        candidates = candidates.select_for_update(skip_locked=True)
-    return candidates.values_list("pk", flat=True).first()
+        candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+    return candidates.first()
 
 
 def due_exists(overdue_s=0):

@@ -87,11 +87,12 @@ def test_killed_workers_lose_nothing():
                 kills += 1
     finally:
         worker.send_signal(signal.SIGTERM)
-        try:
+        # After SIGKILLs, django-q2's sentinel may wait on a worker that never ends:
+        # give it 30 s, then end the whole process group, cluster included.
+        with contextlib.suppress(subprocess.TimeoutExpired):
             worker.wait(timeout=30)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, signal.SIGKILL)  # its cluster too, whatever happened
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
 
     assert kills >= 3
     assert Job.objects.filter(status=Status.OK).count() == JOBS

@@ -268,10 +268,8 @@ def test_an_abandoned_job_resumes_at_its_step(alice):
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claimed, token = engine.claim()
     # The worker ran "a", committed, began "b", then died: its lease runs out.
-    step_a = engine._definition(claimed.version_id).steps[0]
-    claimed.position = engine._start("main")
-    engine._begin(claimed, token, step_a)
-    engine._run_step(claimed, token, engine._definition(claimed.version_id), step_a)
+    definition = engine._definition(claimed.version_id)
+    engine._run_step(claimed, token, definition, definition.steps[0])
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
     claim_and_run()
     job.refresh_from_db()

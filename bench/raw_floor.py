@@ -1,0 +1,101 @@
+"""What does PostgreSQL itself allow for the engine's writes on this machine?
+
+    .venv/bin/python -m tests.services -- .venv/bin/python bench/raw_floor.py
+
+The same writes the engine makes, in plain psycopg with no Django and no engine: worker
+processes claim a queued job with ``FOR UPDATE SKIP LOCKED``, then for each step insert
+the attempt's event, update the step's intent, insert the next intent and update the
+job's position, one commit per step, as S9 requires. ``bench/engine.py`` reports the
+engine's own jobs/s; divide to see what fraction of the floor it reaches.
+"""
+
+import multiprocessing
+import os
+import sys
+import time
+
+import psycopg
+
+SCHEMA = """
+DROP TABLE IF EXISTS floor_event, floor_intent, floor_job;
+CREATE TABLE floor_job (id bigserial PRIMARY KEY, status text NOT NULL, position jsonb,
+    lease uuid, lease_until timestamptz, due_at timestamptz, current_intent bigint,
+    intent_count int NOT NULL DEFAULT 0, completed_at timestamptz);
+CREATE INDEX floor_job_due ON floor_job (due_at) WHERE status IN ('QUEUED', 'WAIT');
+CREATE TABLE floor_intent (id bigserial PRIMARY KEY, job_id bigint REFERENCES floor_job,
+    seq int, step_id text, status text, code text, message text, started_at timestamptz,
+    finished_at timestamptz, UNIQUE (job_id, seq));
+CREATE TABLE floor_event (id bigserial PRIMARY KEY, intent_id bigint REFERENCES floor_intent,
+    index int, status text, code text, message text, at timestamptz, UNIQUE (intent_id, index));
+"""
+
+
+def worker(url, steps):
+    with psycopg.connect(url) as conn:
+        while True:
+            with conn.transaction():
+                row = conn.execute(
+                    "SELECT id FROM floor_job WHERE status = 'QUEUED' AND due_at <= now() "
+                    "ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED").fetchone()
+                if row is None:
+                    return
+                job = row[0]
+                conn.execute("UPDATE floor_job SET status = 'RUN', lease = gen_random_uuid(), "
+                             "lease_until = now() + interval '60 s', due_at = NULL WHERE id = %s",
+                             (job,))
+                intent = conn.execute(
+                    "INSERT INTO floor_intent (job_id, seq, step_id, status, started_at) "
+                    "VALUES (%s, 1, 's0', 'RUN', now()) RETURNING id", (job,)).fetchone()[0]
+            for step in range(steps):
+                with conn.transaction():
+                    conn.execute("INSERT INTO floor_event (intent_id, index, status, code, message,"
+                                 " at) VALUES (%s, 1, 'OK', '', '', now())", (intent,))
+                    conn.execute("UPDATE floor_intent SET status = 'OK', finished_at = now() "
+                                 "WHERE id = %s", (intent,))
+                    last = step == steps - 1
+                    if not last:
+                        intent = conn.execute(
+                            "INSERT INTO floor_intent (job_id, seq, step_id, status, started_at)"
+                            " VALUES (%s, %s, %s, 'RUN', now()) RETURNING id",
+                            (job, step + 2, f"s{step + 1}")).fetchone()[0]
+                    conn.execute(
+                        "UPDATE floor_job SET position = %s, current_intent = %s, intent_count = "
+                        "%s, lease_until = now() + interval '60 s', status = %s, completed_at = "
+                        "CASE WHEN %s THEN now() END WHERE id = %s",
+                        ('{"stack": [[["steps"], %d]]}' % (step + 1), None if last else intent,
+                         step + 1, "OK" if last else "RUN", last, job))
+
+
+def run(url, steps, jobs, workers):
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SCHEMA)
+        conn.execute("INSERT INTO floor_job (status, due_at) SELECT 'QUEUED', now() "
+                     "FROM generate_series(1, %s)", (jobs,))
+    started = time.perf_counter()
+    processes = [multiprocessing.Process(target=worker, args=(url, steps)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(url, autocommit=True) as conn:
+        done = conn.execute("SELECT count(*) FROM floor_job WHERE status = 'OK'").fetchone()[0]
+        conn.execute("DROP TABLE floor_event, floor_intent, floor_job")
+    assert done == jobs, f"only {done} of {jobs} jobs finished"
+    return jobs / elapsed
+
+
+def main():
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("needs PostgreSQL: python -m tests.services -- python bench/raw_floor.py")
+    print(f"raw floor on PostgreSQL, {os.cpu_count()} cores, the engine's writes per step")
+    for workers in (1, 2, 4):
+        one = run(url, 1, 2000, workers)
+        ten = run(url, 10, 400, workers)
+        print(f"  {workers} worker processes: 1-step {one:7.1f} jobs/s, "
+              f"10-step {ten:7.1f} jobs/s ({ten * 10:7.1f} steps/s)")
+
+
+if __name__ == "__main__":
+    main()
