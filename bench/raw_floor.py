@@ -36,41 +36,62 @@ def worker(url, steps):
             with conn.transaction():
                 row = conn.execute(
                     "SELECT id FROM floor_job WHERE status = 'QUEUED' AND due_at <= now() "
-                    "ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED").fetchone()
+                    "ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ).fetchone()
                 if row is None:
                     return
                 job = row[0]
-                conn.execute("UPDATE floor_job SET status = 'RUN', lease = gen_random_uuid(), "
-                             "lease_until = now() + interval '60 s', due_at = NULL WHERE id = %s",
-                             (job,))
+                conn.execute(
+                    "UPDATE floor_job SET status = 'RUN', lease = gen_random_uuid(), "
+                    "lease_until = now() + interval '60 s', due_at = NULL WHERE id = %s",
+                    (job,),
+                )
                 intent = conn.execute(
                     "INSERT INTO floor_intent (job_id, seq, step_id, status, started_at) "
-                    "VALUES (%s, 1, 's0', 'RUN', now()) RETURNING id", (job,)).fetchone()[0]
+                    "VALUES (%s, 1, 's0', 'RUN', now()) RETURNING id",
+                    (job,),
+                ).fetchone()[0]
             for step in range(steps):
                 with conn.transaction():
-                    conn.execute("INSERT INTO floor_event (intent_id, index, status, code, message,"
-                                 " at) VALUES (%s, 1, 'OK', '', '', now())", (intent,))
-                    conn.execute("UPDATE floor_intent SET status = 'OK', finished_at = now() "
-                                 "WHERE id = %s", (intent,))
+                    conn.execute(
+                        "INSERT INTO floor_event (intent_id, index, status, code, message,"
+                        " at) VALUES (%s, 1, 'OK', '', '', now())",
+                        (intent,),
+                    )
+                    conn.execute(
+                        "UPDATE floor_intent SET status = 'OK', finished_at = now() WHERE id = %s",
+                        (intent,),
+                    )
                     last = step == steps - 1
                     if not last:
                         intent = conn.execute(
                             "INSERT INTO floor_intent (job_id, seq, step_id, status, started_at)"
                             " VALUES (%s, %s, %s, 'RUN', now()) RETURNING id",
-                            (job, step + 2, f"s{step + 1}")).fetchone()[0]
+                            (job, step + 2, f"s{step + 1}"),
+                        ).fetchone()[0]
                     conn.execute(
                         "UPDATE floor_job SET position = %s, current_intent = %s, intent_count = "
                         "%s, lease_until = now() + interval '60 s', status = %s, completed_at = "
                         "CASE WHEN %s THEN now() END WHERE id = %s",
-                        ('{"stack": [[["steps"], %d]]}' % (step + 1), None if last else intent,
-                         step + 1, "OK" if last else "RUN", last, job))
+                        (
+                            f'{{"stack": [[["steps"], {step + 1}]]}}',
+                            None if last else intent,
+                            step + 1,
+                            "OK" if last else "RUN",
+                            last,
+                            job,
+                        ),
+                    )
 
 
 def run(url, steps, jobs, workers):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(SCHEMA)
-        conn.execute("INSERT INTO floor_job (status, due_at) SELECT 'QUEUED', now() "
-                     "FROM generate_series(1, %s)", (jobs,))
+        conn.execute(
+            "INSERT INTO floor_job (status, due_at) SELECT 'QUEUED', now() "
+            "FROM generate_series(1, %s)",
+            (jobs,),
+        )
     started = time.perf_counter()
     processes = [multiprocessing.Process(target=worker, args=(url, steps)) for _ in range(workers)]
     for process in processes:
@@ -93,8 +114,10 @@ def main():
     for workers in (1, 2, 4):
         one = run(url, 1, 2000, workers)
         ten = run(url, 10, 400, workers)
-        print(f"  {workers} worker processes: 1-step {one:7.1f} jobs/s, "
-              f"10-step {ten:7.1f} jobs/s ({ten * 10:7.1f} steps/s)")
+        print(
+            f"  {workers} worker processes: 1-step {one:7.1f} jobs/s, "
+            f"10-step {ten:7.1f} jobs/s ({ten * 10:7.1f} steps/s)"
+        )
 
 
 if __name__ == "__main__":
