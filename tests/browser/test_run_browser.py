@@ -14,6 +14,7 @@ from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from playwright.sync_api import expect
 
 from jobs import engine
+from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
 from tests.conftest import load_gobl
@@ -108,6 +109,7 @@ def test_run_a_workflow_on_an_invoice_and_watch_it_finish(login, alice, worker, 
     page.get_by_role("button", name="Run Workflow").click()
     panel = page.get_by_role("dialog", name="Run a workflow")
     expect(panel.get_by_label("Hold and register")).to_be_checked()
+    screenshot(page, "run-panel")
     panel.get_by_role("button", name="Run workflow").click()
     panel.get_by_role("link", name="Open the job →").click()
 
@@ -120,3 +122,19 @@ def test_run_a_workflow_on_an_invoice_and_watch_it_finish(login, alice, worker, 
     expect(page.locator("ol.timeline .badge.OK")).to_have_count(4)  # two steps, two attempts
     screenshot(page, "job-finished")
     assert Entry.objects.get(pk=entry.pk).state == "registered"
+
+
+def test_history_shows_a_new_job_and_its_end_without_a_reload(login, alice, worker, screenshot):
+    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
+    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    page = login("alice")
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_text("No jobs yet")).to_be_visible()
+
+    create_job(alice[1], workflow, entry=entry, trigger="api")
+
+    row = page.locator("table.jobs tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Hold and register")
+    expect(row.get_by_test_id("job-status")).to_have_text("OK")
+    screenshot(page, "history")
