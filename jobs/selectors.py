@@ -9,7 +9,7 @@ job's ``(created_at, id)`` as its cursor.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -18,6 +18,17 @@ from jobs.models import Event, Intent
 from silo.selectors import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
+
+# A row shows names and numbers; the documents and definitions behind them can be
+# large, and loading them for 50 rows every few seconds would cost more than the page.
+UNSHOWN_FIELDS = (
+    "entry__doc",
+    "entry__meta",
+    "entry__search_text",
+    "version__definition",
+    "workflow__description",
+    "position",
+)
 WORKFLOWS_SHOWN = 50
 
 
@@ -34,7 +45,7 @@ def filter_history(jobs, *, status="", workflow=None, entry=None, since=None, un
         jobs = jobs.filter(entry=entry)
     if since:
         jobs = jobs.filter(created_at__gte=_start_of(since))
-    if until:
+    if until and until < date.max:
         jobs = jobs.filter(created_at__lt=_start_of(until + timedelta(days=1)))
     return jobs
 
@@ -60,7 +71,11 @@ def newest_first(jobs, cursor=None, size=PAGE_SIZE):
 
     An unreadable cursor starts from the newest job rather than failing.
     """
-    jobs = jobs.select_related("workflow", "version", "entry").order_by("-created_at", "-id")
+    jobs = (
+        jobs.select_related("workflow", "version", "entry")
+        .defer(*UNSHOWN_FIELDS)
+        .order_by("-created_at", "-id")
+    )
     position = decode_cursor(cursor) if cursor else None
     if position:
         created_at, job_id = position

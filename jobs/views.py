@@ -109,7 +109,7 @@ def detail(request, job_id):
 @workspace_required
 def timeline(request, job_id):
     """The live part of the job page, which polls this while the job is active."""
-    job = _job(request, job_id)
+    job = get_scoped_or_404(request, Job, pk=job_id)
     return render(request, "jobs/_timeline.html", _job_context(job))
 
 

@@ -104,6 +104,18 @@ def test_nonsense_filters_are_ignored(alice_client, alice):
     )
 
     assert set(shown(response)) == {j.pk for j in jobs}
+    assert set(shown(history(alice_client, until="9999-12-31"))) == {j.pk for j in jobs}
+
+
+def test_rows_do_not_load_documents_or_definitions(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    create_job(alice[1], workflow, entry=make_entry(alice[1]))
+
+    with CaptureQueriesContext(connection) as queries:
+        history(alice_client)
+
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"silo_entry"."doc"' not in sql and '"workflows_workflowversion"."definition"' not in sql
 
 
 def test_walking_the_pages_shows_every_job_once_without_offset_or_count(alice_client, alice):
