@@ -10,4 +10,5 @@ urlpatterns = [
     path("workspace/switch/", views.switch, name="switch_workspace"),
     path("silo/", include("silo.urls")),
     path("jobs/", include("jobs.urls")),
+    path("workflows/", include("workflows.urls")),
 ]
