@@ -53,3 +53,28 @@ class WorkflowVersion(WorkspaceOwned):
     def document(self):
         """The workflow JSON of this version, as exported."""
         return {"id": str(self.workflow_id), "version": self.number, **self.definition}
+
+
+class Draft(WorkspaceOwned):
+    """One user's unsaved edits of a workflow: kept across reloads, published by Save.
+
+    ``base_version`` is the version the edits started from, so publishing over someone
+    else's newer save is a conflict. The undo and redo stacks hold whole definitions
+    (newest last), capped in ``workflows.drafts``.
+    """
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField()
+    base_version = models.PositiveIntegerField()
+    undo_stack = models.JSONField(default=list)
+    redo_stack = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "user"], name="one_draft_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user}'s draft of {self.workflow}"
