@@ -121,3 +121,47 @@ class Activity(WorkspaceOwned):
 
     def __str__(self):
         return self.message
+
+
+class Revision(WorkspaceOwned):
+    """The document as it was before a change; ``number`` is the entry's version then."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    doc = models.JSONField()
+    # Who replaced this document, and when.
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "number"], name="revision_number_unique")
+        ]
+
+    def __str__(self):
+        return f"Revision {self.number}"
+
+
+class Sequence(WorkspaceOwned):
+    """A numbered series (``sequence.assign``). ``next_value`` is taken under a row lock
+    in the same transaction that writes the code, so numbers have no gaps."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=50, blank=True)
+    padding = models.PositiveSmallIntegerField(default=4)
+    yearly_reset = models.BooleanField(default=False)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_value = models.PositiveBigIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="sequence_name_unique")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from silo import documents
-from silo.models import Activity, Attachment, Entry, State
+from silo.models import Activity, Attachment, Entry, Revision, State
 
 
 class EntryConflict(Exception):
@@ -88,7 +88,9 @@ def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state
     return entry, True
 
 
-def update_entry(entry, *, expected_version=None, actor=None, job_id=None, **changes):
+def update_entry(
+    entry, *, expected_version=None, actor=None, job_id=None, doc_note=None, **changes
+):
     """Write ``state``, ``meta`` and/or ``doc`` if nobody else wrote since
     ``expected_version`` (default: the version the caller holds). Raises EntryConflict."""
     expected = entry.version if expected_version is None else int(expected_version)
@@ -102,12 +104,23 @@ def update_entry(entry, *, expected_version=None, actor=None, job_id=None, **cha
             raise documents.DocumentError("The new document has another schema than the entry.")
         values.update(_indexed_fields(changes["doc"]))
     with transaction.atomic():
-        before = Entry.objects.filter(pk=entry.pk).values("state").first()
+        before = Entry.objects.filter(pk=entry.pk).values("state", "doc", "version").first()
         updated = Entry.objects.filter(pk=entry.pk, version=expected).update(
             version=F("version") + 1, **values
         )
         if not updated:
             raise EntryConflict(Entry.objects.get(pk=entry.pk))
+        # The update matched ``expected``, and versions only grow, so ``before`` (read
+        # at that same version) is the document this change replaces.
+        if "doc" in changes and before["version"] == expected and before["doc"] != changes["doc"]:
+            Revision.objects.create(
+                workspace_id=entry.workspace_id,
+                entry_id=entry.pk,
+                number=expected,
+                doc=before["doc"],
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                job_id=job_id,
+            )
         entry.refresh_from_db()
         if "state" in changes and before and before["state"] != changes["state"]:
             log(
@@ -121,8 +134,21 @@ def update_entry(entry, *, expected_version=None, actor=None, job_id=None, **cha
         if "meta" in changes:
             log(entry, Activity.Kind.EDIT, "Meta updated", actor=actor, job_id=job_id)
         if "doc" in changes:
-            log(entry, Activity.Kind.EDIT, "Document updated", actor=actor, job_id=job_id)
+            message = doc_note or "Document updated"
+            log(entry, Activity.Kind.EDIT, message, actor=actor, job_id=job_id)
     return entry
+
+
+def restore_revision(revision, *, expected_version, actor=None):
+    """Make an earlier document current again. The document it replaces becomes a
+    revision itself, so a restore can be undone the same way. Raises EntryConflict."""
+    return update_entry(
+        revision.entry,
+        expected_version=expected_version,
+        actor=actor,
+        doc=revision.doc,
+        doc_note=f"Restored revision {revision.number}",
+    )
 
 
 def add_attachment(entry, name, content, *, mime=None, source="", actor=None, job_id=None):

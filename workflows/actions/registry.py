@@ -16,6 +16,7 @@ BUILT_IN = (
     "workflows.actions.compare",
     "workflows.actions.delay",
     "workflows.actions.goto",
+    "workflows.actions.doc_modify",
 )
 
 _actions: dict[str, Action] = {}
