@@ -16,7 +16,10 @@ BUILT_IN = (
     "workflows.actions.compare",
     "workflows.actions.delay",
     "workflows.actions.goto",
+    "workflows.actions.pdf",
+    "workflows.actions.webhook",
     "workflows.actions.doc_modify",
+    "workflows.actions.sequence",
 )
 
 _actions: dict[str, Action] = {}
