@@ -62,3 +62,58 @@ class WorkspaceOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Secret(WorkspaceOwned):
+    """A named secret (a webhook signing key, an SMTP password), encrypted at rest.
+
+    Workflow config names a secret; only ``console.secrets.reveal`` ever decrypts it,
+    at the moment an action needs it. The value is never shown, exported or logged.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    ciphertext = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="one_secret_per_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkspaceSettings(models.Model):
+    """How a workspace reaches the outside: private addresses, and its own SMTP server.
+
+    Empty SMTP fields fall back to Django's global ``EMAIL_*`` settings.
+    """
+
+    class Security(models.TextChoices):
+        STARTTLS = "starttls", "STARTTLS"
+        SSL = "ssl", "SSL/TLS"
+        NONE = "none", "None (plain text)"
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="settings"
+    )
+    allow_private_network = models.BooleanField(
+        default=False,
+        help_text="Let webhooks and fetches reach private, loopback and link-local addresses.",
+    )
+    smtp_host = models.CharField(max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(null=True, blank=True)
+    smtp_username = models.CharField(max_length=255, blank=True)
+    smtp_password_secret = models.CharField(max_length=100, blank=True)
+    smtp_from = models.CharField(max_length=255, blank=True)
+    smtp_security = models.CharField(
+        max_length=16, choices=Security.choices, default=Security.STARTTLS
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Settings of {self.workspace}"

@@ -1,0 +1,101 @@
+"""Workspace secrets: set, delete, list names, and reveal one when an action needs it.
+
+Values are encrypted with Fernet (AES-128-CBC with HMAC-SHA256). The key comes from
+``CONSOLE_SECRETS_KEY`` (environment or settings) and is otherwise derived from
+``SECRET_KEY``; changing that key makes stored secrets unreadable, so a production
+install should set ``CONSOLE_SECRETS_KEY`` once and keep it. Nothing here puts a value
+in an exception, a log line or a return value other than ``reveal``'s.
+"""
+
+import base64
+import hashlib
+import os
+import re
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from console.models import Secret
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+MAX_VALUE_LENGTH = 10_000
+
+
+class SecretError(ValueError):
+    """A secret cannot be stored or read; the message is for the user and names no value."""
+
+
+class SecretMissing(SecretError):
+    def __init__(self, name):
+        super().__init__(f"This workspace has no secret named {name!r}.")
+        self.name = name
+
+
+def _fernet():
+    configured = getattr(settings, "CONSOLE_SECRETS_KEY", "") or os.environ.get(
+        "CONSOLE_SECRETS_KEY", ""
+    )
+    if configured:
+        try:
+            return Fernet(configured)
+        except ValueError:  # not a Fernet key: treat it as a passphrase
+            material = configured
+    else:
+        material = "console.secrets:" + settings.SECRET_KEY
+    digest = hashlib.sha256(material.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def validate_name(name):
+    name = (name or "").strip()
+    if not NAME_PATTERN.match(name):
+        raise SecretError(
+            "A secret's name is 1 to 100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def set_secret(workspace, name, value):
+    """Store ``value`` under ``name``, replacing any earlier value. Returns ``created``."""
+    name = validate_name(name)
+    if not isinstance(value, str) or not value:
+        raise SecretError("A secret's value cannot be empty.")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise SecretError(f"A secret's value is at most {MAX_VALUE_LENGTH} characters.")
+    ciphertext = _fernet().encrypt(value.encode()).decode()
+    try:
+        with transaction.atomic():
+            _, created = Secret.objects.update_or_create(
+                workspace=workspace, name=name, defaults={"ciphertext": ciphertext}
+            )
+    except IntegrityError:  # two saves of a new name at once: the second replaces
+        Secret.objects.in_workspace(workspace).filter(name=name).update(ciphertext=ciphertext)
+        created = False
+    return created
+
+
+def delete_secret(workspace, name):
+    """Remove the secret; returns whether there was one."""
+    deleted, _ = Secret.objects.in_workspace(workspace).filter(name=name).delete()
+    return bool(deleted)
+
+
+def names(workspace):
+    return list(Secret.objects.in_workspace(workspace).values_list("name", flat=True))
+
+
+def reveal(workspace, name):
+    """The secret's value, for the action that uses it right now. Raises SecretError."""
+    stored = Secret.objects.in_workspace(workspace).filter(name=name)
+    ciphertext = stored.values_list("ciphertext", flat=True).first()
+    if ciphertext is None:
+        raise SecretMissing(name)
+    try:
+        return _fernet().decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        raise SecretError(
+            f"The secret {name!r} cannot be decrypted: the console's secrets key changed "
+            "since it was stored. Set it again."
+        ) from None

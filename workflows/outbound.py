@@ -1,0 +1,203 @@
+"""Every HTTP call a workflow makes to the outside goes through ``request`` here.
+
+It is the SSRF guard: the host is resolved here, each address checked, and the
+connection made to that checked address (the Host header and TLS name stay the
+host's), so a name cannot resolve to a public address for the check and a private
+one for the connection. Private, loopback, link-local and other non-global addresses
+are refused unless the workspace allows them, or the address is in the
+``OUTBOUND_ALLOWED_NETWORKS`` setting (the test suite allows its loopback receiver
+that way). Redirects are followed here, hop by hop, each hop checked the same way.
+Errors name the host, never the path or query, which may carry tokens.
+"""
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+from django.conf import settings
+
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER_S = 3600
+USER_AGENT = "workflow-console"
+
+
+class OutboundError(Exception):
+    """The call did not give a response. ``transient`` ones are worth trying again."""
+
+    transient = False
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Refused(OutboundError):
+    def __init__(self, message):
+        super().__init__("blocked_address", message)
+
+
+class Transient(OutboundError):
+    transient = True
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    url: str  # the last hop's URL, as asked for (not the address connected to)
+
+    @property
+    def host(self):
+        return httpx.URL(self.url).host
+
+    @property
+    def retry_after(self):
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+def request(
+    method,
+    url,
+    *,
+    allow_private=False,
+    headers=None,
+    content=None,
+    timeout=10.0,
+    max_bytes=10 * 1024 * 1024,
+):
+    """Send one request, following redirects; returns a ``Response`` or raises
+    ``OutboundError``. ``timeout`` bounds the whole call, redirects included."""
+    deadline = time.monotonic() + timeout
+    headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    target = _parse(url)
+    with httpx.Client(trust_env=False, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            response = _send(
+                client, method, target, headers, content, deadline, max_bytes, allow_private
+            )
+            location = response.headers.get("location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            following = _parse(str(target.join(location)))
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, content = "GET", None
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            if _origin(following) != _origin(target):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            target = following
+    raise OutboundError(
+        "too_many_redirects", f"{target.host} redirected more than {MAX_REDIRECTS} times."
+    )
+
+
+def _parse(url):
+    try:
+        target = httpx.URL(str(url).strip())
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise OutboundError("invalid_url", "The URL is not valid.") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise OutboundError("invalid_url", "The URL must be an http:// or https:// address.")
+    return target
+
+
+def _origin(url):
+    return (url.scheme, url.host, url.port)
+
+
+def _send(client, method, target, headers, content, deadline, max_bytes, allow_private):
+    address = checked_address(target, allow_private)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise Transient("timeout", f"{target.host} did not answer in time.")
+    pinned = target.copy_with(host=address)
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    built = client.build_request(
+        method,
+        pinned,
+        headers={**headers, "Host": _host_header(target)},
+        content=content,
+        timeout=httpx.Timeout(remaining),
+        extensions=extensions,
+    )
+    try:
+        response = client.send(built, stream=True)
+        try:
+            body = _read(response, max_bytes, deadline, target)
+        finally:
+            response.close()
+    except httpx.TimeoutException:
+        raise Transient("timeout", f"{target.host} did not answer in time.") from None
+    except httpx.TransportError as error:
+        reason = type(error).__name__
+        raise Transient("network", f"Could not reach {target.host}: {reason}.") from None
+    return Response(response.status_code, response.headers, body, str(target))
+
+
+def _read(response, max_bytes, deadline, target):
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise OutboundError("too_large", f"{target.host} sent more than {max_bytes} bytes.")
+        if time.monotonic() > deadline:
+            raise Transient("timeout", f"{target.host} did not finish answering in time.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _host_header(target):
+    default = {"http": 80, "https": 443}[target.scheme]
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port in (None, default) else f"{host}:{target.port}"
+
+
+def checked_address(target, allow_private=False):
+    """The first address of ``target``'s host this call may connect to; raises Refused."""
+    port = target.port or {"http": 80, "https": 443}[target.scheme]
+    try:
+        found = socket.getaddrinfo(target.host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise Transient("dns", f"The name {target.host} could not be resolved.") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    for address in addresses:
+        if allow_private or permitted(address):
+            return str(address)
+    raise Refused(
+        f"{target.host} is a private, loopback or link-local address ({addresses[0]}); "
+        "this workspace does not allow calls to private networks."
+    )
+
+
+def permitted(address):
+    """Whether an address may be called without the workspace's private-network opt-in."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    for network in getattr(settings, "OUTBOUND_ALLOWED_NETWORKS", ()):
+        if address in ipaddress.ip_network(network, strict=False):
+            return True
+    return address.is_global and not address.is_multicast
+
+
+def parse_retry_after(value):
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), capped; or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
