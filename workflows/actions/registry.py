@@ -20,6 +20,7 @@ BUILT_IN = (
     "workflows.actions.webhook",
     "workflows.actions.doc_modify",
     "workflows.actions.sequence",
+    "workflows.actions.tax_id",
 )
 
 _actions: dict[str, Action] = {}
