@@ -41,6 +41,24 @@ class Job(WorkspaceOwned):
     args = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     trigger = models.CharField(max_length=200, default="manual")
+    # Set by jobs.bulk and jobs.triggers: the bulk run a job belongs to, and the job
+    # whose change started this one (so a chain of triggers cannot loop).
+    batch = models.ForeignKey(
+        "Batch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+        db_index=False,
+    )
+    cause = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -84,6 +102,15 @@ class Job(WorkspaceOwned):
             ),
             models.Index(
                 fields=["lease_until"], name="job_lease", condition=models.Q(status="RUN")
+            ),
+            # The bell's unread failures, and a bulk run's progress.
+            models.Index(
+                fields=["workspace", "completed_at"], name="job_ko", condition=models.Q(status="KO")
+            ),
+            models.Index(
+                fields=["batch", "status"],
+                name="job_batch",
+                condition=models.Q(batch__isnull=False),
             ),
         ]
 
@@ -139,3 +166,100 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.intent_id} attempt {self.index}: {self.status}"
+
+
+# --- Live updates, automatic runs, bulk runs, notifications ----------------------------
+
+
+class Change(models.Model):
+    """One committed change of a job: the feed that live pages follow (``jobs.live``).
+
+    Ids grow with every change, so a browser that reconnects asks for the changes
+    after the last id it saw. Old rows are pruned by the workers' clock.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "console.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    job_id = models.UUIDField()
+    entry_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=8)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "id"], name="change_feed")]
+
+    def __str__(self):
+        return f"change {self.id}: job {self.job_id} {self.status}"
+
+
+class Batch(WorkspaceOwned):
+    """A bulk run: one workflow on every entry a silo filter matched."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.ForeignKey(
+        "workflows.Workflow", on_delete=models.PROTECT, related_name="batches"
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"batch {self.id} of {self.total}"
+
+
+class Trigger(WorkspaceOwned):
+    """Runs a workflow by itself: when an entry of its schema is created or enters a
+    state, or every ``every_minutes`` over the entries a saved silo filter matches."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "When an entry is created"
+        STATE = "state", "When an entry enters a state"
+        SCHEDULE = "schedule", "On a schedule, over a silo filter"
+
+    workflow = models.ForeignKey(
+        "workflows.Workflow", on_delete=models.CASCADE, related_name="triggers"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=50, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    every_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_run_at"],
+                name="trigger_due",
+                condition=models.Q(kind="schedule", enabled=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} -> {self.workflow_id}"
+
+
+class NotificationsSeen(WorkspaceOwned):
+    """Until when a member has seen the workspace's failed jobs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_seen_mark_per_member")
+        ]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs import tasks
+from jobs import live, tasks
 from jobs.models import Job
 
 
@@ -28,6 +28,8 @@ def create_job(
     trigger="manual",
     actor=None,
     version=None,
+    batch=None,
+    cause=None,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
@@ -60,12 +62,15 @@ def create_job(
         "version": version or workflow.versions.get(number=workflow.current_version),
         "created_by": actor if actor is not None and actor.is_authenticated else None,
         "due_at": timezone.now(),
+        "batch": batch,
+        "cause": cause,
     }
     if job_id:
         fields["id"] = job_id
     try:
         with transaction.atomic():
             job = Job.objects.create(**fields)
+            live.job_changed(job, job.status)
             if settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
     except IntegrityError:

@@ -1,0 +1,177 @@
+"""The live socket: who may connect, what each socket hears, and catching up.
+
+Run on SQLite these exercise the embedded relay (the feed is polled); in the
+PostgreSQL + Redis pass the same stories go through channels-redis pushes.
+"""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from console.routing import websocket_urlpatterns
+from jobs import engine, live
+from jobs.services import create_job
+from silo.services import create_entry
+from tests.conftest import load_gobl
+from workflows.services import create_workflow
+
+# The consumer reaches the database from other threads and closes stale connections,
+# which a test wrapped in one transaction would not survive.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+FLOW = {
+    "name": "Register",
+    "schema": "bill/invoice",
+    "steps": [{"id": "s", "provider": "silo.state", "config": {"state": "registered"}}],
+}
+
+
+@pytest.fixture(autouse=True)
+def no_wake(settings):
+    settings.JOBS_WAKE_WORKERS = False
+
+
+def session_cookie(client, user):
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def setup_invoice(workspace):
+    entry, _ = create_entry(workspace, load_gobl("es-invoice-es-es-freelance.json"))
+    workflow, _ = create_workflow(workspace, FLOW)
+    return entry, workflow
+
+
+def connect(path, cookie=None):
+    """Open a socket; returns (communicator, accepted, first message or None)."""
+
+    async def go():
+        headers = [(b"cookie", cookie.encode())] if cookie else []
+        communicator = WebsocketCommunicator(APP, path, headers=headers)
+        accepted, _ = await communicator.connect(timeout=5)
+        hello = await communicator.receive_json_from(timeout=5) if accepted else None
+        return communicator, accepted, hello
+
+    return async_to_sync(go)()
+
+
+def listen(path, cookie, action, count):
+    """Connect, run ``action`` (sync, in a thread), collect ``count`` messages."""
+    from asgiref.sync import sync_to_async
+
+    async def go():
+        communicator = WebsocketCommunicator(APP, path, headers=[(b"cookie", cookie.encode())])
+        accepted, _ = await communicator.connect(timeout=5)
+        assert accepted
+        hello = await communicator.receive_json_from(timeout=5)
+        await sync_to_async(action)()
+        messages = [await communicator.receive_json_from(timeout=5) for _ in range(count)]
+        quiet = await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return hello, messages, quiet
+
+    return async_to_sync(go)()
+
+
+def test_a_visitor_who_is_not_logged_in_is_refused(alice):
+    _, accepted, _ = connect("/ws/live/")
+    assert not accepted
+
+
+def test_alice_hears_her_job_being_created_and_run(client, alice):
+    entry, workflow = setup_invoice(alice[1])
+    created = []
+
+    def run_a_job():
+        job, _ = create_job(alice[1], workflow, entry=entry)
+        created.append(job)
+        engine.run_in_process(job)
+
+    hello, messages, quiet = listen("/ws/live/", session_cookie(client, alice[0]), run_a_job, 4)
+
+    job = created[0]
+    # Created, claimed, its step begun, finished.
+    assert [m["status"] for m in messages] == ["QUEUED", "RUN", "RUN", "OK"]
+    assert {m["job"] for m in messages} == {str(job.pk)}
+    assert {m["entry"] for m in messages} == {str(entry.pk)}
+    assert hello["hello"] < messages[0]["change"] < messages[1]["change"] < messages[3]["change"]
+    assert quiet
+
+
+def test_a_job_socket_hears_only_that_job(client, alice):
+    entry, workflow = setup_invoice(alice[1])
+    watched, _ = create_job(alice[1], workflow, entry=entry)
+    other, _ = create_job(alice[1], workflow, entry=entry)
+
+    def cancel_both():
+        engine.cancel(other)
+        engine.cancel(watched)
+
+    path = f"/ws/live/jobs/{watched.pk}/"
+    _, messages, quiet = listen(path, session_cookie(client, alice[0]), cancel_both, 1)
+
+    assert messages == [
+        {
+            "change": messages[0]["change"],
+            "job": str(watched.pk),
+            "entry": str(entry.pk),
+            "status": "CANCEL",
+        }
+    ]
+    assert quiet
+
+
+def test_bob_cannot_open_a_socket_on_alices_job_or_entry(client, alice, bob):
+    entry, workflow = setup_invoice(alice[1])
+    job, _ = create_job(alice[1], workflow, entry=entry)
+    cookie = session_cookie(client, bob[0])
+
+    for path in (f"/ws/live/jobs/{job.pk}/", f"/ws/live/entries/{entry.pk}/"):
+        _, accepted, _ = connect(path, cookie)
+        assert not accepted, path
+    _, accepted, _ = connect(f"/ws/live/jobs/{job.pk}/", session_cookie(client, alice[0]))
+    assert accepted
+
+
+def test_bob_hears_nothing_of_alices_jobs(client, alice, bob):
+    entry, workflow = setup_invoice(alice[1])
+
+    def alice_runs_a_job():
+        job, _ = create_job(alice[1], workflow, entry=entry)
+        engine.cancel(job)
+
+    communicator_messages = listen("/ws/live/", session_cookie(client, bob[0]), alice_runs_a_job, 0)
+    _, messages, quiet = communicator_messages
+    assert messages == [] and quiet
+
+
+def test_a_page_that_reconnects_is_sent_what_it_missed(client, alice):
+    entry, workflow = setup_invoice(alice[1])
+    first, _ = create_job(alice[1], workflow, entry=entry)
+    seen = live.last_change_id(alice[1].pk)
+    engine.cancel(first)  # while the page was away
+    second, _ = create_job(alice[1], workflow, entry=entry)
+
+    cookie = session_cookie(client, alice[0]).encode()
+
+    async def reconnect():
+        path = f"/ws/live/?since={seen}"
+        communicator = WebsocketCommunicator(APP, path, headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        received = []
+        while not received or "hello" not in received[-1]:
+            received.append(await communicator.receive_json_from(timeout=5))
+        await communicator.disconnect()
+        return received
+
+    *missed, hello = async_to_sync(reconnect)()
+
+    assert [(m["job"], m["status"]) for m in missed] == [
+        (str(first.pk), "CANCEL"),
+        (str(second.pk), "QUEUED"),
+    ]
+    assert hello == {"hello": live.last_change_id(alice[1].pk)}
