@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs import live
 from jobs.models import Event, Intent, Job, Status
 from silo import documents
 from silo.models import Activity
@@ -96,6 +97,7 @@ def claim():
         Job.objects.filter(pk=job.pk).update(**changes)
         for field, value in changes.items():
             setattr(job, field, value)
+        live.job_changed(job, Status.RUN)
     return job, token
 
 
@@ -339,6 +341,7 @@ def _begin(job, token, step):
             lease_until=_lease_until(registry.get(step.provider)),
         ):
             raise LeaseLost
+        live.job_changed(job, Status.RUN)
     job.current_intent = intent
 
 
@@ -389,6 +392,7 @@ def _park(job, token, started, attempt, reason, until):
             lease_until=None,
         ):
             raise LeaseLost
+        live.job_changed(job, Status.WAIT)
 
 
 def _record(job, token, workflow, step, attempt, outcome, started):
@@ -461,6 +465,7 @@ def _commit_move(job, token, following, ending):
         fields.update(status=final, completed_at=timezone.now(), lease_token=None, lease_until=None)
     if not _owned(job, token).update(**fields):
         raise LeaseLost
+    live.job_changed(job, fields.get("status", Status.RUN))
     if following is None:
         _log_end(job, fields["status"])
     return next_intent
@@ -473,6 +478,7 @@ def _record_cancelled(job, token, intent, attempt, outcome, started):
             lease_token=None
         ):
             _save_outcome(intent, attempt, outcome, started)
+            live.job_changed(job, Status.CANCEL)
 
 
 def _finish(job, token, status, fault=None):
@@ -489,6 +495,7 @@ def _finish(job, token, status, fault=None):
             lease_until=None,
         ):
             return
+        live.job_changed(job, status)
         _log_end(job, status)
 
 
@@ -508,11 +515,13 @@ def _log_end(job, status):
 
 def cancel(job):
     """S7: the job ends CANCEL; a worker running it starts no further step."""
-    return bool(
-        Job.objects.filter(
+    with transaction.atomic():
+        cancelled = Job.objects.filter(
             Q(pk=job.pk) & Q(status__in=(Status.QUEUED, Status.RUN, Status.WAIT))
         ).update(status=Status.CANCEL, completed_at=timezone.now(), due_at=None)
-    )
+        if cancelled:
+            live.job_changed(job, Status.CANCEL)
+    return bool(cancelled)
 
 
 def run_in_process(job, *, sleep=None):
@@ -557,5 +566,6 @@ def _claim_this(job):
     )
     if claimed:
         Job.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+        live.job_changed(job, Status.RUN)
         return token
     return None
