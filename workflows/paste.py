@@ -1,0 +1,103 @@
+"""Reading workflow JSON that a person pasted: developer mode and the list's Import JSON.
+
+Both go through the shared validator (``definition.parse``); this module adds what only
+pasted text needs: a readable message for broken JSON (line and column), a size limit,
+a notice when older flat jumps (S12) were converted, and the workspace's secret names
+so that a config naming a secret the workspace lacks is flagged.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from console import secrets
+from workflows import definition
+
+MAX_CHARS = 1_000_000
+
+
+class PasteError(ValueError):
+    """The text is not a valid workflow; ``issues`` name the JSON path of each problem."""
+
+    def __init__(self, issues):
+        self.issues = issues
+        super().__init__("; ".join(str(i) for i in issues))
+
+
+@dataclass
+class Pasted:
+    workflow: definition.Workflow
+    data: dict  # what was pasted, as parsed JSON (the legacy form unconverted)
+    warnings: list = field(default_factory=list)
+
+    def definition(self):
+        """The stored form: the canonical export without ``id`` and ``version``."""
+        exported = self.workflow.export()
+        exported.pop("id")
+        exported.pop("version")
+        return exported
+
+
+def read(text, workspace):
+    """Parse and validate pasted text; returns Pasted or raises PasteError."""
+    text = (text or "").strip()
+    if not text:
+        raise PasteError([_issue("", "paste a workflow's JSON: the text is empty")])
+    if len(text) > MAX_CHARS:
+        raise PasteError([_issue("", f"the text is too long (more than {MAX_CHARS:,} characters)")])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PasteError(
+            [
+                _issue(
+                    "", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+                )
+            ]
+        ) from None
+    try:
+        workflow, warnings = definition.parse(data, secrets=secret_names(workspace))
+    except definition.DefinitionError as error:
+        raise PasteError(error.issues) from None
+    jumps = legacy_jumps(data)
+    if jumps:
+        warnings = [
+            _issue(
+                "",
+                f"converted {jumps} deprecated jump{'s' if jumps != 1 else ''} of the older "
+                "flat form into “Go to” steps; this workflow contains deprecated conditions",
+            ),
+            *warnings,
+        ]
+    return Pasted(workflow=workflow, data=data, warnings=warnings)
+
+
+def secret_names(workspace):
+    """The names of the workspace's secrets, for the validator's missing-secret warnings."""
+    return set(secrets.names(workspace))
+
+
+def legacy_jumps(data):
+    """How many flat jumps (S12: ``{"status", "step_id"}`` without ``steps``) ``data`` has."""
+    if not isinstance(data, dict):
+        return 0
+    return sum(_jumps_in(data.get(flow)) for flow in ("steps", "rescue"))
+
+
+def _jumps_in(steps):
+    if not isinstance(steps, list):
+        return 0
+    count = 0
+    for step in steps:
+        entries = step.get("next") if isinstance(step, dict) else None
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict):
+                continue
+            if "step_id" in entry and "steps" not in entry:
+                count += 1
+            else:
+                count += _jumps_in(entry.get("steps"))
+    return count
+
+
+def _issue(path, message):
+    return definition.Issue(path=path, message=message)

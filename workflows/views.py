@@ -1,0 +1,119 @@
+"""The workflows list and what its toolbar and ``...`` menus do.
+
+Create (template picker), Import JSON and Delete open as dialogs: with htmx the list
+fetches the dialog alone; without it the same URL renders the list with the dialog
+open, so every action also works as a plain link and form.
+"""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from workflows import lifecycle, listing, paste, services, templates
+from workflows.models import Workflow
+
+
+@require_GET
+@workspace_required
+def workflow_list(request):
+    return _render_list(request)
+
+
+def _render_list(request, *, dialog=None, status=200, **context):
+    if dialog and request.htmx and request.method == "GET":
+        return render(request, dialog, context, status=status)
+    workflows = listing.with_last_run(scoped(request, Workflow))
+    context = {"workflows": workflows, "dialog": dialog, **context}
+    return render(request, "workflows/list.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required
+def create(request):
+    """The template picker; picking one makes version 1 and opens the editor."""
+    choices = templates.all_templates()
+    if request.method == "GET":
+        return _render_list(request, dialog="workflows/_list_picker.html", choices=choices)
+    data = templates.get(request.POST.get("template", ""))
+    if data is None:
+        return _render_list(
+            request,
+            dialog="workflows/_list_picker.html",
+            choices=choices,
+            error="Pick one of the templates.",
+            status=400,
+        )
+    name = " ".join(request.POST.get("name", "").split())[:200]
+    if name:
+        data["name"] = name
+    workflow, _ = services.create_workflow(
+        request.workspace, data, actor=request.user, secrets=paste.secret_names(request.workspace)
+    )
+    messages.success(request, f"Created {workflow.name}.")
+    return redirect("workflows:edit", workflow_id=workflow.pk)
+
+
+@require_POST
+@workspace_required
+def duplicate(request, workflow_id):
+    workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
+    copy = lifecycle.duplicate(
+        workflow, actor=request.user, secrets=paste.secret_names(request.workspace)
+    )
+    messages.success(request, f"Duplicated {workflow.name} as {copy.name}.")
+    return redirect("workflows:list")
+
+
+@require_GET
+@workspace_required
+def export_json(request, workflow_id):
+    """The current version's JSON (SPEC 3), for Copy JSON; secrets appear by name only."""
+    workflow = get_scoped_or_404(request, Workflow, pk=workflow_id)
+    return JsonResponse(
+        services.export(workflow), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required
+def import_json(request):
+    """Paste a workflow's JSON (from this or another workspace) to create it here."""
+    dialog = "workflows/_import_dialog.html"
+    if request.method == "GET":
+        return _render_list(request, dialog=dialog, text="")
+    text = request.POST.get("json", "")
+    try:
+        pasted = paste.read(text, request.workspace)
+    except paste.PasteError as error:
+        return _render_list(request, dialog=dialog, text=text, issues=error.issues, status=400)
+    workflow, _ = services.create_workflow(
+        request.workspace, pasted.definition(), actor=request.user
+    )
+    messages.success(request, f"Imported {workflow.name} as version 1.")
+    for warning in pasted.warnings:
+        messages.warning(request, f"Warning: {warning}")
+    return redirect("workflows:edit", workflow_id=workflow.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required
+def delete(request, workflow_id):
+    """Confirm, then delete; a workflow that has run is archived instead."""
+    workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
+    if request.method == "GET":
+        return _render_list(
+            request,
+            dialog="workflows/_list_delete.html",
+            doomed=workflow,
+            has_jobs=workflow.jobs.exists(),
+        )
+    done = lifecycle.remove(workflow)
+    if done == "archived":
+        messages.success(
+            request, f"Archived {workflow.name}: it has jobs, so their history is kept."
+        )
+    else:
+        messages.success(request, f"Deleted {workflow.name}.")
+    return redirect("workflows:list")
