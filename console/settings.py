@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "silo",
     "workflows",
     "jobs",
+    "ninja",
+    "console.api",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +121,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The API's rate limits live in the cache: Redis, when there is one, so that several
+# web processes count together.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 Q_CLUSTER = {
     "name": "console",
     "workers": int(os.environ.get("CONSOLE_WORKERS", "2")),
@@ -172,6 +181,11 @@ STORAGES = {
 # Uploads over this size are refused with a clear message (bytes).
 SILO_MAX_UPLOAD_BYTES = int(os.environ.get("SILO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = SILO_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# The HTTP API (console/api, docs/api.md): requests per minute per token (0 = no
+# limit) and the largest request body it reads (413 above it).
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

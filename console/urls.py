@@ -11,4 +11,5 @@ urlpatterns = [
     path("silo/", include("silo.urls")),
     path("jobs/", include("jobs.urls")),
     path("workflows/", include("workflows.urls")),
+    path("api/", include("console.api.urls")),
 ]

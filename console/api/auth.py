@@ -1,0 +1,37 @@
+"""Bearer-token authentication for every API operation, with the checks that belong
+to "may this caller send this request at all": the rate limit and the body size."""
+
+from django.conf import settings
+from ninja.security import HttpBearer
+
+from console.api import ratelimit, tokens
+from console.api.errors import ApiError
+
+
+class TokenAuth(HttpBearer):
+    """``request.auth`` becomes the ApiToken; its workspace scopes everything."""
+
+    def authenticate(self, request, token):
+        found = tokens.authenticate(token)
+        if found is None:
+            return None
+        ratelimit.check(found)
+        _check_size(request)
+        return found
+
+
+def _check_size(request):
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.API_MAX_BODY_BYTES:
+        raise ApiError(
+            413,
+            "too_large",
+            f"The request body is {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}.",
+        )
+
+
+def workspace_of(request):
+    return request.auth.workspace

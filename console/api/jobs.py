@@ -1,0 +1,268 @@
+"""``/api/v1/jobs``: create (with ``key`` and ``PUT`` idempotency), read, list, cancel.
+
+``?wait=N`` holds the answer until the job ends or N seconds pass. The view is async
+and waits with ``asyncio.sleep``, looking at the job's status in short queries
+(20 ms at first, backing off to 250 ms) run on the shared thread pool, so a waiting
+request holds no thread of its own: hundreds can wait at once.
+"""
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, StringConstraints
+
+from console.api.auth import workspace_of
+from console.api.errors import ApiError, invalid, not_found, responses
+from jobs import engine, selectors
+from jobs.models import ACTIVE, Job
+from jobs.representation import job_json
+from jobs.services import JobError, create_job
+from silo.documents import DocumentError
+from silo.models import Entry
+from silo.services import create_entry
+from workflows.models import Workflow
+
+router = Router(tags=["jobs"])
+
+MAX_WAIT_S = 60
+FIRST_POLL_S = 0.02
+LONGEST_POLL_S = 0.25
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+StatusName = Literal["QUEUED", "RUN", "WAIT", "OK", "KO", "CANCEL"]
+
+
+class JobIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    workflow_id: uuid.UUID
+    silo_entry_id: uuid.UUID | None = None
+    args: dict[str, str] | None = None
+    data: dict | None = Field(None, description="A raw document, stored as a new silo entry.")
+    key: str | None = Field(None, min_length=1, max_length=200)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class EventOut(Schema):
+    index: int
+    status: str
+    code: str
+    message: str
+    at: datetime
+
+
+class IntentOut(Schema):
+    step_id: str
+    name: str
+    provider: str
+    status: str
+    next_attempt_at: datetime | None
+    events: list[EventOut]
+
+
+class FaultOut(Schema):
+    provider: str
+    code: str
+    message: str
+    step_id: str
+
+
+class JobOut(Schema):
+    id: uuid.UUID
+    workflow_id: uuid.UUID
+    workflow_version: int
+    silo_entry_id: uuid.UUID | None
+    key: str | None
+    args: dict[str, str]
+    tags: list[str]
+    status: StatusName
+    trigger: str
+    created_at: datetime
+    completed_at: datetime | None
+    intents: list[IntentOut]
+    faults: list[FaultOut]
+
+
+class JobPage(Schema):
+    items: list[JobOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next, older page.")
+
+
+class JobFilters(Schema):
+    status: StatusName | None = None
+    workflow_id: uuid.UUID | None = None
+    silo_entry_id: uuid.UUID | None = None
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=100)
+
+
+Wait = Query(0, ge=0, le=MAX_WAIT_S, description="Hold the answer until the job ends, or N s.")
+
+
+# --- creating -------------------------------------------------------------------------
+
+
+class _Existing(Exception):
+    """Raised inside the transaction to undo a ``data`` entry when the job existed."""
+
+    def __init__(self, job):
+        self.job = job
+
+
+def _create(workspace, payload, job_id=None, actor=None):
+    """``(job, created)`` for a request body; ApiError for anything the caller got wrong."""
+    existing = _existing(workspace, job_id, payload.key)
+    if existing is not None:
+        return existing, False
+    workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
+    if workflow is None:
+        raise invalid("No such workflow.", {"workflow_id": "no workflow with this id here"})
+    if payload.silo_entry_id and payload.data is not None:
+        raise invalid("Give silo_entry_id or data, not both.", {"data": "not with silo_entry_id"})
+    entry = None
+    if payload.silo_entry_id:
+        entry = Entry.objects.in_workspace(workspace).filter(pk=payload.silo_entry_id).first()
+        if entry is None:
+            raise invalid("No such entry.", {"silo_entry_id": "no entry with this id here"})
+    try:
+        with transaction.atomic():
+            if payload.data is not None:
+                entry, _ = create_entry(workspace, payload.data, source="API", actor=actor)
+            job, created = create_job(
+                workspace,
+                workflow,
+                entry=entry,
+                args=payload.args,
+                key=payload.key,
+                tags=payload.tags,
+                job_id=job_id,
+                trigger="api",
+            )
+            if not created and payload.data is not None:
+                raise _Existing(job)
+    except _Existing as found:
+        return found.job, False
+    except DocumentError as error:
+        raise invalid(str(error), {"data": str(error)}) from None
+    except JobError as error:
+        if error.field == "id":
+            raise ApiError(409, "conflict", str(error), {"id": str(error)}) from None
+        field = error.field or "body"
+        if field == "silo_entry_id" and payload.data is not None:
+            field = "data"
+        raise invalid(str(error), {field: str(error)}) from None
+    return job, created
+
+
+def _existing(workspace, job_id, key):
+    jobs = Job.objects.in_workspace(workspace)
+    if job_id:
+        found = jobs.filter(pk=job_id).first()
+        if found is not None:
+            return found
+    if key:
+        return jobs.filter(key=key).first()
+    return None
+
+
+# --- waiting --------------------------------------------------------------------------
+
+
+def _is_active(job_id):
+    return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
+
+
+async def _until_finished(job_id, seconds):
+    if not seconds:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    delay = FIRST_POLL_S
+    poll = sync_to_async(_is_active, thread_sensitive=False)
+    while await poll(job_id):
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(delay, left))
+        delay = min(delay * 1.5, LONGEST_POLL_S)
+
+
+def _representation(job_id):
+    job = Job.objects.select_related("version").get(pk=job_id)
+    return job_json(job)
+
+
+async def _answer(job, created, wait):
+    await _until_finished(job.pk, wait)
+    body = await sync_to_async(_representation)(job.pk)
+    return Status(201 if created else 200, body)
+
+
+# --- operations -----------------------------------------------------------------------
+
+
+@router.post("/jobs", response=responses({200: JobOut, 201: JobOut}, 409), summary="Create a job")
+async def create(request, payload: JobIn, wait: int = Wait):
+    """201 with the new job; 200 with the existing one when ``key`` was used before."""
+    job, created = await sync_to_async(_create)(workspace_of(request), payload)
+    return await _answer(job, created, wait)
+
+
+@router.put(
+    "/jobs/{job_id}",
+    response=responses({200: JobOut, 201: JobOut}, 409),
+    summary="Create a job with this id",
+)
+async def put(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
+    """Idempotent: a job id (or ``key``) that exists returns that job unchanged (200)."""
+    job, created = await sync_to_async(_create)(workspace_of(request), payload, job_id)
+    return await _answer(job, created, wait)
+
+
+def _find(workspace, **lookup):
+    job = Job.objects.in_workspace(workspace).filter(**lookup).only("id").first()
+    if job is None:
+        raise not_found("job")
+    return job
+
+
+@router.get("/jobs/key/{key}", response=responses(JobOut, 404), summary="Get a job by its key")
+async def by_key(request, key: str, wait: int = Wait):
+    job = await sync_to_async(_find)(workspace_of(request), key=key)
+    return (await _answer(job, False, wait)).value
+
+
+@router.get("/jobs/{job_id}", response=responses(JobOut, 404), summary="Get a job")
+async def get(request, job_id: uuid.UUID, wait: int = Wait):
+    job = await sync_to_async(_find)(workspace_of(request), pk=job_id)
+    return (await _answer(job, False, wait)).value
+
+
+@router.get("/jobs", response=responses(JobPage), summary="List jobs, newest first")
+def list_jobs(request, filters: Query[JobFilters]):
+    jobs = selectors.filter_history(
+        Job.objects.in_workspace(workspace_of(request)),
+        status=filters.status,
+        workflow=filters.workflow_id,
+        entry=filters.silo_entry_id,
+    )
+    page = selectors.newest_first(jobs, cursor=filters.cursor, size=filters.limit)
+    return {"items": [job_json(row.job) for row in page.rows], "next_cursor": page.next_cursor}
+
+
+@router.post("/jobs/{job_id}/cancel", response=responses(JobOut, 404, 409), summary="Cancel a job")
+def cancel(request, job_id: uuid.UUID):
+    """No step starts after this; a job that has already ended is a 409."""
+    job = Job.objects.in_workspace(workspace_of(request)).filter(pk=job_id).first()
+    if job is None:
+        raise not_found("job")
+    if not engine.cancel(job):
+        job.refresh_from_db()
+        raise ApiError(409, "conflict", f"The job has already ended ({job.status}).")
+    job.refresh_from_db()
+    return job_json(job)

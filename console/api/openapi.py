@@ -1,0 +1,83 @@
+"""The API object: django-ninja with our auth, errors and JSON parser, and an OpenAPI
+document that carries the workflow format's own JSON Schema."""
+
+import json
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from ninja import NinjaAPI
+from ninja.parser import Parser
+
+from console.api import errors, jobs, silo, tokens, workflows
+from console.api.auth import TokenAuth
+from workflows import definition
+
+DESCRIPTION = """\
+The workflow console's HTTP API. Every request carries a workspace's API token as
+`Authorization: Bearer <token>` (created on the console's API page) and sees only
+that workspace. Errors are `{"code", "message", "fields"}` with the HTTP status.
+"""
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+class StrictJSONParser(Parser):
+    """Refuses NaN and Infinity, which Python reads but JSON (and PostgreSQL) do not."""
+
+    def parse_body(self, request):
+        return json.loads(request.body, parse_constant=_refuse_constant)
+
+
+def _signed_in_or_token(view):
+    """The docs and the OpenAPI document: for a console user or a valid token."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer ") and tokens.authenticate(header[7:].strip()):
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+class ConsoleAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(_workflow_components())
+        if "SavedOut" in components:
+            components["SavedOut"]["properties"]["workflow"] = workflows.DOCUMENT_REF
+        return schema
+
+
+def _workflow_components():
+    """The definition's JSON Schema, its sub-schemas renamed ``Workflow<Name>``."""
+    document = definition.Workflow.model_json_schema(
+        by_alias=True, ref_template="#/components/schemas/Workflow{model}"
+    )
+    components = {f"Workflow{name}": sub for name, sub in document.pop("$defs", {}).items()}
+    document["title"] = "WorkflowDocument"
+    components["WorkflowDocument"] = document
+    return components
+
+
+api = ConsoleAPI(
+    title="Workflow Console API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    auth=TokenAuth(),
+    parser=StrictJSONParser(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    docs_decorator=_signed_in_or_token,
+)
+errors.install(api)
+api.add_router("", jobs.router)
+api.add_router("", workflows.router)
+api.add_router("", silo.router)
