@@ -21,6 +21,7 @@ BUILT_IN = (
     "workflows.actions.doc_modify",
     "workflows.actions.sequence",
     "workflows.actions.tax_id",
+    "workflows.actions.vies",
 )
 
 _actions: dict[str, Action] = {}
