@@ -32,6 +32,26 @@ TOTAL_ROWS = (
 GENERIC_ROW_LIMIT = 2000
 
 
+class PlainNumbers:
+    """Amounts, percentages and quantities as the document writes them ("1800.00").
+
+    ``invoice_view`` takes another object with these three methods to format them
+    for a reader instead (``workflows.actions.pdf`` formats per currency and locale).
+    """
+
+    def money(self, value):
+        return _text(value)
+
+    def percent(self, value):
+        return _text(value)
+
+    def quantity(self, value):
+        return _text(value)
+
+
+PLAIN = PlainNumbers()
+
+
 def _obj(value):
     return value if isinstance(value, dict) else {}
 
@@ -67,7 +87,7 @@ def document_view(entry):
     return {"kind": "generic", "rows": flatten(inner)}
 
 
-def invoice_view(inner):
+def invoice_view(inner, numbers=PLAIN):
     totals = _obj(inner.get("totals"))
     return {
         "heading": {
@@ -91,13 +111,13 @@ def invoice_view(inner):
             }
             for doc in _items(inner.get("preceding"))
         ],
-        "lines": [line_view(line) for line in _items(inner.get("lines"))],
-        "discounts": [adjustment_view(item) for item in _items(inner.get("discounts"))],
-        "charges": [adjustment_view(item) for item in _items(inner.get("charges"))],
-        "tax_rows": tax_rows(_obj(totals.get("taxes"))),
+        "lines": [line_view(line, numbers) for line in _items(inner.get("lines"))],
+        "discounts": [adjustment_view(i, numbers) for i in _items(inner.get("discounts"))],
+        "charges": [adjustment_view(i, numbers) for i in _items(inner.get("charges"))],
+        "tax_rows": tax_rows(_obj(totals.get("taxes")), numbers),
         "prices_include_tax": _text(_obj(inner.get("tax")).get("prices_include")),
         "totals": [
-            {"key": key, "label": label, "value": _text(totals[key])}
+            {"key": key, "label": label, "value": numbers.money(totals[key])}
             for key, label in TOTAL_ROWS
             if _text(totals.get(key))
         ],
@@ -105,7 +125,7 @@ def invoice_view(inner):
             {"key": _text(note.get("key")), "text": _text(note.get("text"))}
             for note in _items(inner.get("notes"))
         ],
-        "payment": payment_view(_obj(inner.get("payment"))),
+        "payment": payment_view(_obj(inner.get("payment")), numbers),
     }
 
 
@@ -159,65 +179,70 @@ def _address_lines(address):
     return [line for line in lines if line]
 
 
-def line_view(line):
+def line_view(line, numbers=PLAIN):
     item = _obj(line.get("item"))
     return {
         "index": _text(line.get("i")),
-        "quantity": _join(line.get("quantity"), item.get("unit")),
+        "quantity": _join(numbers.quantity(line.get("quantity")), item.get("unit")),
         "name": _text(item.get("name")),
         "description": _text(item.get("description")),
-        "price": _text(item.get("price")),
-        "discounts": [adjustment_text(d) for d in _items(line.get("discounts"))],
-        "charges": [adjustment_text(c) for c in _items(line.get("charges"))],
-        "taxes": [tax_combo_text(t) for t in _items(line.get("taxes"))],
-        "total": _text(line.get("total") or line.get("sum")),
+        "price": numbers.money(item.get("price")),
+        "discounts": [adjustment_text(d, numbers) for d in _items(line.get("discounts"))],
+        "charges": [adjustment_text(c, numbers) for c in _items(line.get("charges"))],
+        "taxes": [tax_combo_text(t, numbers) for t in _items(line.get("taxes"))],
+        "total": numbers.money(line.get("total") or line.get("sum")),
     }
 
 
-def adjustment_text(adjustment):
-    amount = _text(adjustment.get("amount"))
-    percent = _text(adjustment.get("percent"))
+def adjustment_text(adjustment, numbers=PLAIN):
+    amount = numbers.money(adjustment.get("amount"))
+    percent = numbers.percent(adjustment.get("percent"))
     value = f"{percent} ({amount})" if percent and amount else percent or amount
     return _join(value, adjustment.get("reason"), sep=" · ")
 
 
-def adjustment_view(adjustment):
+def adjustment_view(adjustment, numbers=PLAIN):
     return {
         "reason": _text(adjustment.get("reason") or adjustment.get("key")),
-        "percent": _text(adjustment.get("percent")),
-        "amount": _text(adjustment.get("amount")),
+        "percent": numbers.percent(adjustment.get("percent")),
+        "amount": numbers.money(adjustment.get("amount")),
     }
 
 
-def tax_combo_text(combo):
+def tax_combo_text(combo, numbers=PLAIN):
     rate = _text(combo.get("rate") or combo.get("key"))
-    text = _join(combo.get("cat"), f"({rate})" if rate else "", combo.get("percent"))
-    surcharge = _text(combo.get("surcharge"))
+    percent = numbers.percent(combo.get("percent"))
+    text = _join(combo.get("cat"), f"({rate})" if rate else "", percent)
+    surcharge = numbers.percent(combo.get("surcharge"))
     return _join(text, f"+ surcharge {surcharge}" if surcharge else "")
 
 
-def tax_rows(taxes):
+def tax_rows(taxes, numbers=PLAIN):
     rows = []
     for category in _items(taxes.get("categories")):
         for rate in _items(category.get("rates")):
             surcharge = rate.get("surcharge")
             if isinstance(surcharge, dict):
-                surcharge = _join(surcharge.get("percent"), surcharge.get("amount"), sep=" · ")
+                surcharge = _join(
+                    numbers.percent(surcharge.get("percent")),
+                    numbers.money(surcharge.get("amount")),
+                    sep=" · ",
+                )
             rows.append(
                 {
                     "category": _text(category.get("code")),
                     "retained": bool(category.get("retained")),
                     "rate": _text(rate.get("key")),
-                    "base": _text(rate.get("base")),
-                    "percent": _text(rate.get("percent")) or "exempt",
+                    "base": numbers.money(rate.get("base")),
+                    "percent": numbers.percent(rate.get("percent")) or "exempt",
                     "surcharge": _text(surcharge),
-                    "amount": _text(rate.get("amount")),
+                    "amount": numbers.money(rate.get("amount")),
                 }
             )
     return rows
 
 
-def payment_view(payment):
+def payment_view(payment, numbers=PLAIN):
     if not payment:
         return None
     terms = _obj(payment.get("terms"))
@@ -229,8 +254,8 @@ def payment_view(payment):
         "due_dates": [
             {
                 "date": _text(due.get("date")),
-                "amount": _text(due.get("amount")),
-                "percent": _text(due.get("percent")),
+                "amount": numbers.money(due.get("amount")),
+                "percent": numbers.percent(due.get("percent")),
             }
             for due in _items(terms.get("due_dates"))
         ],
@@ -245,7 +270,7 @@ def payment_view(payment):
             {
                 "description": _text(advance.get("description")),
                 "date": _text(advance.get("date")),
-                "amount": _text(advance.get("amount")),
+                "amount": numbers.money(advance.get("amount")),
             }
             for advance in _items(payment.get("advances"))
         ],
