@@ -125,3 +125,13 @@ def publish(workflow, user, *, secrets=None):
 
 def _locked(workflow, user):
     return Draft.objects.select_for_update().filter(workflow=workflow, user=user).first()
+
+
+def rebase(workflow, user):
+    """Base the draft on the newest version, so the next publish knowingly replaces it.
+
+    The conflict screen offers this after showing whose save came first; the replaced
+    version stays in the history and can be restored.
+    """
+    workflow.refresh_from_db(fields=["current_version"])
+    Draft.objects.filter(workflow=workflow, user=user).update(base_version=workflow.current_version)
