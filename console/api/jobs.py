@@ -231,7 +231,7 @@ def _find(workspace, **lookup):
     return job
 
 
-@router.get("/jobs/key/{key}", response=responses(JobOut, 404), summary="Get a job by its key")
+@router.get("/jobs/key/{path:key}", response=responses(JobOut, 404), summary="Get a job by its key")
 async def by_key(request, key: str, wait: int = Wait):
     job = await sync_to_async(_find)(workspace_of(request), key=key)
     return (await _answer(job, False, wait)).value
