@@ -1,0 +1,165 @@
+"""A workflow's Run panel: pick a document of its schema and/or give arguments, run."""
+
+from django.urls import reverse
+
+from jobs.models import Job
+from tests.conftest import load_gobl
+from tests.jobs.flows import ok
+from tests.silo.conftest import invoice, make_entry
+from workflows.models import Workflow
+from workflows.services import create_workflow
+
+HTMX = {"HX-Request": "true"}
+
+
+def make_workflow(workspace, name="Issue", schema="bill/invoice"):
+    workflow, _ = create_workflow(workspace, {"name": name, "schema": schema, "steps": [ok("a")]})
+    return workflow
+
+
+def panel(client, workflow, **params):
+    return client.get(reverse("workflows:run_panel", args=[workflow.pk]), params, headers=HTMX)
+
+
+def run(client, workflow, data, htmx=True):
+    url = reverse("workflows:run_start", args=[workflow.pk])
+    return client.post(url, data, headers=HTMX if htmx else {})
+
+
+def test_the_panel_offers_documents_of_the_workflows_schema_only(alice_client, alice, bob):
+    workflow = make_workflow(alice[1])
+    mine = make_entry(alice[1], invoice("INV-7"))
+    party = make_entry(alice[1], load_gobl("es-party.json"))
+    assert party.schema == "org/party"
+    make_entry(bob[1], invoice("BOB-1"))
+
+    response = panel(alice_client, workflow)
+
+    assert [e.pk for e in response.context["entries"]] == [mine.pk]
+    html = response.content.decode()
+    assert "INV-7" in html and "BOB-1" not in html and "<html" not in html
+
+
+def test_searching_narrows_the_documents(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    make_entry(alice[1], invoice("INV-1", supplier="Acme"))
+    wanted = make_entry(alice[1], invoice("INV-2", supplier="Globex Trading"))
+
+    response = panel(alice_client, workflow, q="  globex ")
+
+    assert [e.pk for e in response.context["entries"]] == [wanted.pk]
+    assert (
+        "No bill/invoice document matches"
+        in panel(alice_client, workflow, q="zzz").content.decode()
+    )
+
+
+def test_running_on_a_document_creates_a_job_and_links_to_it(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    entry = make_entry(alice[1])
+
+    response = run(alice_client, workflow, {"entry": entry.pk, "arg_key": [""], "arg_value": [""]})
+
+    job = Job.objects.get()
+    assert (job.workflow, job.entry, job.args, job.trigger) == (workflow, entry, {}, "console")
+    assert job.created_by == alice[0]
+    html = response.content.decode()
+    assert reverse("jobs:detail", args=[job.pk]) in html and "Open the job" in html
+
+
+def test_running_with_arguments_only(alice_client, alice):
+    workflow = make_workflow(alice[1])
+
+    run(
+        alice_client,
+        workflow,
+        {"entry": "", "arg_key": ["customer", " ", "lang"], "arg_value": ["C-1", "", "es"]},
+    )
+
+    job = Job.objects.get()
+    assert job.entry is None and job.args == {"customer": "C-1", "lang": "es"}
+
+
+def test_neither_a_document_nor_arguments_is_refused_clearly(alice_client, alice):
+    workflow = make_workflow(alice[1])
+
+    response = run(alice_client, workflow, {"entry": "", "arg_key": [""], "arg_value": [""]})
+
+    assert response.status_code == 200  # htmx swaps the panel with the message
+    assert "Pick a document or give at least one argument." in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_bad_arguments_are_refused_and_kept_for_fixing(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    cases = [
+        (
+            {"arg_key": ["", "b"], "arg_value": ["orphan", "2"]},
+            "Argument 1 has a value but no name.",
+        ),
+        (
+            {"arg_key": ["a", "a"], "arg_value": ["1", "2"]},
+            "The argument &#x27;a&#x27; is given twice.",
+        ),
+        ({"arg_key": ["a"], "arg_value": ["x" * 10_001]}, "is too long"),
+    ]
+    for data, message in cases:
+        response = run(alice_client, workflow, data)
+        html = response.content.decode()
+        assert message in html, message
+    assert 'value="orphan"' in run(alice_client, workflow, cases[0][0]).content.decode()
+    assert not Job.objects.exists()
+
+
+def test_a_document_of_another_schema_or_workspace_is_refused(alice_client, alice, bob):
+    workflow = make_workflow(alice[1], schema="org/party")
+    wrong_schema = make_entry(alice[1])
+    theirs = make_entry(bob[1])
+
+    schema = run(alice_client, workflow, {"entry": wrong_schema.pk}).content.decode()
+    foreign = run(alice_client, workflow, {"entry": theirs.pk}).content.decode()
+    garbage = run(alice_client, workflow, {"entry": "not-a-uuid"}).content.decode()
+
+    assert "This workflow runs on org/party documents" in schema
+    assert "The picked document does not exist" in foreign
+    assert "The picked document does not exist" in garbage
+    assert not Job.objects.exists()
+
+
+def test_without_htmx_a_refusal_is_a_400_and_a_run_redirects_to_the_job(alice_client, alice):
+    workflow = make_workflow(alice[1])
+
+    refused = run(alice_client, workflow, {}, htmx=False)
+    started = run(alice_client, workflow, {"arg_key": ["a"], "arg_value": ["1"]}, htmx=False)
+
+    assert refused.status_code == 400 and "<html" in refused.content.decode()
+    job = Job.objects.get()
+    assert started.status_code == 302
+    assert started["Location"] == reverse("jobs:detail", args=[job.pk])
+
+
+def test_an_archived_workflow_cannot_be_run(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    Workflow.objects.filter(pk=workflow.pk).update(archived=True)
+
+    assert panel(alice_client, workflow).status_code == 404
+    assert run(alice_client, workflow, {"arg_key": ["a"], "arg_value": ["1"]}).status_code == 404
+    assert not Job.objects.exists()
+
+
+def test_another_workspaces_workflow_is_a_404(alice_client, bob):
+    theirs = make_workflow(bob[1])
+
+    assert panel(alice_client, theirs).status_code == 404
+    assert run(alice_client, theirs, {"arg_key": ["a"], "arg_value": ["1"]}).status_code == 404
+    assert not Job.objects.exists()
+
+
+def test_the_list_and_the_editor_open_the_panel(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    url = reverse("workflows:run_panel", args=[workflow.pk])
+
+    listed = alice_client.get(reverse("workflows:list")).content.decode()
+    edited = alice_client.get(reverse("workflows:edit", args=[workflow.pk])).content.decode()
+
+    assert f'hx-get="{url}"' in listed and f'hx-get="{url}"' in edited
