@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from console.workspaces import get_scoped_or_404, scoped, workspace_required
 from jobs import selectors as job_selectors
 from jobs.services import JobError, create_job
-from silo import rendering, selectors, services
+from silo import rendering, revisions, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
 from silo.models import Activity, Attachment, Entry
 from workflows.models import Workflow
@@ -27,6 +27,7 @@ TABS = (
     ("json", "JSON"),
     ("attachments", "Attachments"),
     ("activity", "Activity"),
+    ("revisions", "Revisions"),
 )
 
 # Only these are shown inside the page; anything else is always a download, so an
@@ -152,6 +153,8 @@ def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
     elif tab == "activity":
         activity = scoped(request, Activity).filter(entry=entry).select_related("actor")
         context["activity"] = activity[:ACTIVITY_SHOWN]
+    elif tab == "revisions":
+        context.update(revisions.tab_context(request, entry))
     return render(request, "silo/entry.html", context, status=status)
 
 
