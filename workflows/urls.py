@@ -5,7 +5,7 @@ Several modules add their views here; keep one ``path`` per line so that edits s
 
 from django.urls import path  # noqa: F401 - the screens' paths are added below
 
-from workflows import developer, editor, run, versions, views
+from workflows import catalogue, developer, editor, run, versions, views
 
 app_name = "workflows"
 
@@ -37,4 +37,5 @@ urlpatterns = [
     path("<uuid:workflow_id>/edit/save/", editor.save, name="edit_save"),
     path("<uuid:workflow_id>/edit/rebase/", editor.rebase, name="edit_rebase"),
     path("<uuid:workflow_id>/edit/discard/", editor.discard, name="edit_discard"),
+    path("actions/", catalogue.index, name="catalogue"),
 ]
