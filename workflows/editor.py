@@ -23,16 +23,9 @@ from workflows.editing import EditError, format_address, parse_address
 from workflows.models import Workflow
 from workflows.services import VersionConflict
 
-GROUP_ICONS = {
-    "Flow": "🔀",
-    "Testing": "🧪",
-    "Documents": "📄",
-    "Delivery": "📨",
-    "Tax": "🧾",
-    "Silo": "🗂️",
-    "Import": "📥",
-}
-DEFAULT_ICON = "⚙️"
+# Debian's Chromium has no emoji font, so an action's icon is its group's initial on
+# the group's colour: readable everywhere, and a new group needs no artwork.
+GROUP_COLOURS = ("#444ce7", "#c11574", "#067647", "#b54708", "#5925dc", "#0e7090", "#b42318")
 SUMMARY_LENGTH = 80
 
 
@@ -94,7 +87,7 @@ def _cards(steps, list_address, issues, names):
             address=address,
             step=step,
             action=action,
-            icon=GROUP_ICONS.get(action.group, DEFAULT_ICON) if action else "❓",
+            icon=icon(action.group if action else ""),
             summary=_summary(step.get("config")),
             issues=issues.get(address, []),
             first=index == 0,
@@ -114,6 +107,14 @@ def _cards(steps, list_address, issues, names):
         ]
         cards.append(card)
     return cards
+
+
+def icon(group):
+    """``(letter, colour)`` for an action group; "?" for an action no longer installed."""
+    if not group:
+        return "?", "#667085"
+    colour = GROUP_COLOURS[sum(map(ord, group)) % len(GROUP_COLOURS)]
+    return group[0].upper(), colour
 
 
 def _summary(config):
@@ -225,7 +226,7 @@ def _catalogue(workflow, data, *, list_address="", index=0, replace=None):
         replacing = editing.step_at(data, replace)
     return {
         "sidebar_template": "workflows/_catalogue_sidebar.html",
-        "groups": [(g, GROUP_ICONS.get(g, DEFAULT_ICON), items) for g, items in groups.items()],
+        "groups": [(g, icon(g), items) for g, items in groups.items()],
         "list_address": list_address,
         "index": index,
         "replace_address": format_address(replace) if replace else "",
