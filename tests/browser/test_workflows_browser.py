@@ -1,0 +1,125 @@
+"""The workflows screens in a real browser: developer mode, Copy JSON and Import JSON
+across workspaces through the system clipboard, and the editor's Run panel."""
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from console.models import Membership, Workspace
+from jobs.models import Job
+from silo.services import create_entry
+from tests.browser.test_run_browser import TWO_STEPS, patient_sqlite, worker  # noqa: F401
+from tests.conftest import load_gobl
+from workflows import drafts, templates
+from workflows.models import Workflow
+from workflows.services import create_workflow, export
+
+pytestmark = pytest.mark.browser
+
+
+def test_switch_to_developer_mode_and_back(login, alice, screenshot):
+    workflow, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    page = login("alice")
+    page.goto(f"/workflows/{workflow.pk}/")
+
+    page.get_by_role("switch", name="Developer mode").click()
+
+    editor = page.get_by_label("Workflow JSON")
+    document = json.loads(editor.input_value())
+    assert document == export(workflow)
+    expect(page.get_by_role("switch", name="Developer mode")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    screenshot(page, "developer-mode")
+    document["name"] = "Issue, send and file"
+    editor.fill(json.dumps(document, indent=2))
+    page.get_by_role("switch", name="Developer mode").click()
+
+    page.wait_for_url(f"**/workflows/{workflow.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Issue, send and file")
+    expect(page.get_by_role("switch", name="Developer mode")).to_have_attribute(
+        "aria-checked", "false"
+    )
+    assert drafts.load(workflow, alice[0])["name"] == "Issue, send and file"
+
+
+def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, screenshot):
+    workflow, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    page = login("alice")
+    page.goto(f"/workflows/{workflow.pk}/developer/")
+    editor = page.get_by_label("Workflow JSON")
+    document = json.loads(editor.input_value())
+    document["steps"][1]["next"][0]["status"] = "MAYBE"
+    editor.fill(json.dumps(document, indent=2))
+
+    page.get_by_role("switch", name="Developer mode").click()
+
+    problems = page.get_by_role("alert")
+    expect(problems).to_contain_text("steps[1].next[0].status")
+    expect(problems).to_contain_text("nothing was saved")
+    expect(page.get_by_role("switch", name="Developer mode")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    assert '"MAYBE"' in page.get_by_label("Workflow JSON").input_value()
+    screenshot(page, "developer-mode-error")
+    assert drafts.get(workflow, alice[0]) is None
+
+
+def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url, screenshot):
+    source, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    other = Workspace.objects.create(name="Zeta Imports")
+    Membership.objects.create(user=alice[0], workspace=other, role=Membership.Role.OWNER)
+    page = login("alice")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
+    page.get_by_role("link", name="Workflows").click()
+
+    row = page.locator("tr", has_text=source.name)
+    row.get_by_label(f"Actions for {source.name}").click()
+    row.get_by_role("menuitem", name="Copy JSON").click()
+    expect(page.get_by_role("status")).to_have_text("Copied the workflow's JSON to the clipboard.")
+
+    page.get_by_label("Workspace").select_option(label="Zeta Imports")
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Workflows").click()
+    expect(page.get_by_text("No workflows yet")).to_be_visible()
+    page.get_by_role("link", name="Import JSON").click()
+    dialog = page.get_by_role("dialog", name="Import JSON")
+    dialog.get_by_label("Workflow JSON").focus()
+    page.keyboard.press("ControlOrMeta+V")
+    screenshot(page, "import-json")
+    dialog.get_by_role("button", name="Import workflow").click()
+
+    page.wait_for_url("**/workflows/*/")
+    imported = Workflow.objects.get(workspace=other)
+    assert imported.pk != source.pk
+    mine, theirs = export(imported), export(source)
+    assert {k: v for k, v in mine.items() if k not in ("id", "version")} == {
+        k: v for k, v in theirs.items() if k not in ("id", "version")
+    }
+
+
+def test_run_from_the_editors_run_panel_on_an_invoice(login, alice, worker, screenshot):  # noqa: F811
+    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
+    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    page = login("alice")
+    page.goto(f"/workflows/{workflow.pk}/")
+
+    page.get_by_role("button", name="Run", exact=True).click()
+    panel = page.get_by_role("dialog", name=f"Run {workflow.name}")
+    panel.get_by_role("button", name="Run workflow").click()
+    expect(panel.get_by_role("alert")).to_have_text(
+        "Pick a document or give at least one argument."
+    )
+    panel.get_by_label("Search documents").fill("sample")
+    panel.get_by_label("SAMPLE-001").check()
+    panel.get_by_role("button", name="+ Add argument").click()
+    panel.get_by_label("Argument name").last.fill("channel")
+    panel.get_by_label("Argument value").last.fill("console")
+    screenshot(page, "workflow-run-panel")
+    panel.get_by_role("button", name="Run workflow").click()
+    panel.get_by_role("link", name="Open the job →").click()
+
+    expect(page.get_by_test_id("job-status")).to_have_text("OK")
+    job = Job.objects.get()
+    assert job.entry_id == entry.pk and job.args == {"channel": "console"}
