@@ -13,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql redis-server chromium chromium-driver poppler-utils
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
