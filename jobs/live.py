@@ -57,9 +57,15 @@ def job_changed(job, status):
     change = Change.objects.create(
         workspace_id=job.workspace_id, job_id=job.pk, entry_id=job.entry_id, status=status
     )
+    committed(change)
+    return change
+
+
+def committed(change):
+    """Publish a change once its transaction commits (the engine's one-statement step
+    commit writes its Change row itself and calls this)."""
     if pushes():
         transaction.on_commit(lambda: publish(change))
-    return change
 
 
 def message(change):

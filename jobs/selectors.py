@@ -146,3 +146,17 @@ def runnable_workflows(workflows, entry, query=""):
     if query:
         workflows = workflows.filter(name__icontains=query)
     return list(workflows.order_by("name")[:WORKFLOWS_SHOWN])
+
+
+ENTRY_JOBS_SHOWN = 5
+
+
+def entry_jobs(jobs, entry, size=ENTRY_JOBS_SHOWN):
+    """The newest jobs on an entry, each with its step timeline (the activity tab)."""
+    newest = (
+        jobs.filter(entry=entry)
+        .select_related("workflow", "version")
+        .defer("version__definition", "workflow__description", "position")
+        .order_by("-created_at", "-id")[:size]
+    )
+    return [(job, timeline(job)) for job in newest]

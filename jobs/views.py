@@ -1,21 +1,22 @@
 """History and the job page: watching, cancelling and rerunning jobs.
 
 Every query starts from ``scoped(request, ...)``, so another workspace's job ids are a
-404 on every URL here. While a job is active its timeline polls itself (``hx-get``
-every second) and History's first page polls for new rows; live pushes over
-WebSockets are meant to replace the polling later.
+404 on every URL here. A job's timeline refreshes itself (``hx-get``) when the job
+changes (pushed over the page's WebSocket, see ``jobs.live``) and History's rows
+and first page refresh themselves the same way.
 """
 
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console.workspaces import get_scoped_or_404, scoped, workspace_required
-from jobs import engine, selectors
+from jobs import engine, live, selectors
 from jobs.models import Job, Status
 from jobs.services import JobError, create_job
 from workflows.models import Workflow
@@ -87,6 +88,7 @@ def history(request):
         "live_url": None if paged else _history_url(query),
         "newest_url": _history_url(query),
         "next_url": _history_url(query, cursor=page.next_cursor) if page.next_cursor else None,
+        "live_since": live.last_change_id(request.workspace.pk),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "jobs/_history.html", context)
@@ -102,7 +104,8 @@ def _history_url(query, **more):
 @workspace_required
 def detail(request, job_id):
     job = _job(request, job_id)
-    return render(request, "jobs/detail.html", _job_context(job))
+    context = _job_context(job, live_since=live.last_change_id(request.workspace.pk))
+    return render(request, "jobs/detail.html", context)
 
 
 @require_GET
@@ -111,6 +114,16 @@ def timeline(request, job_id):
     """The live part of the job page, which polls this while the job is active."""
     job = get_scoped_or_404(request, Job, pk=job_id)
     return render(request, "jobs/_timeline.html", _job_context(job))
+
+
+@require_GET
+@workspace_required
+def row(request, job_id):
+    """One History row, which refreshes itself when its job changes."""
+    page = selectors.newest_first(scoped(request, Job).filter(pk=job_id), size=1)
+    if not page.rows:
+        raise Http404("No such job.")
+    return render(request, "jobs/_history_row.html", {"row": page.rows[0]})
 
 
 @require_POST
@@ -161,8 +174,9 @@ def _job(request, job_id):
     return get_object_or_404(jobs, pk=job_id)
 
 
-def _job_context(job):
+def _job_context(job, **extra):
     return {
+        **extra,
         "job": job,
         "short_id": short_id(job),
         "steps": selectors.timeline(job),

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from silo import documents
+from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
 
 
@@ -81,6 +81,7 @@ def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state
                 **_indexed_fields(doc),
             )
             log(entry, Activity.Kind.CREATED, f"Created from {source}", actor=actor)
+            signals.entry_created.send(Entry, entry=entry, source=source, actor=actor)
     except IntegrityError:
         if not key:
             raise
@@ -130,6 +131,14 @@ def update_entry(
                 actor=actor,
                 job_id=job_id,
                 data={"from": before["state"], "to": changes["state"]},
+            )
+            signals.entry_state_changed.send(
+                Entry,
+                entry=entry,
+                before=before["state"],
+                after=changes["state"],
+                job_id=job_id,
+                actor=actor,
             )
         if "meta" in changes:
             log(entry, Activity.Kind.EDIT, "Meta updated", actor=actor, job_id=job_id)

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from jobs import live
 from jobs import selectors as job_selectors
+from jobs.models import Job
 from jobs.services import JobError, create_job
 from silo import rendering, revisions, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
@@ -137,6 +139,7 @@ def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
         "tabs": TABS,
         "edit_form": edit_form,
         "conflict": conflict,
+        "live_since": live.last_change_id(entry.workspace_id),
     }
     if tab == "document":
         context["view"] = rendering.document_view(entry)
@@ -153,6 +156,7 @@ def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
     elif tab == "activity":
         activity = scoped(request, Activity).filter(entry=entry).select_related("actor")
         context["activity"] = activity[:ACTIVITY_SHOWN]
+        context["entry_jobs"] = job_selectors.entry_jobs(scoped(request, Job), entry)
     elif tab == "revisions":
         context.update(revisions.tab_context(request, entry))
     return render(request, "silo/entry.html", context, status=status)

@@ -36,7 +36,7 @@ def test_cancelling_a_waiting_job_ends_it_and_no_step_starts_after(alice_client,
     html = response.content.decode()
     assert response.redirect_chain == [(reverse("jobs:detail", args=[job.pk]), 302)]
     assert "The job is cancelled" in html and 'data-testid="job-status">Cancelled<' in html
-    assert "Cancel job" not in html and 'hx-trigger="every 1s"' not in html
+    assert "Cancel job" not in html and f'data-live-on="job:{job.pk}"' not in html
     assert engine.claim() is None
     assert [i.step_id for i in job.intents.all()] == ["pause"]
 

@@ -93,7 +93,7 @@ def test_a_waiting_step_says_when_it_tries_again(alice_client, alice):
     assert Job.objects.get(pk=job.pk).status == Status.WAIT
     assert "next attempt at" in html
     assert intent.next_attempt_at.strftime("%H:%M:%S") in html
-    assert 'hx-trigger="every 1s"' in html and "Cancel job" in html
+    assert 'hx-trigger="live"' in html and "Cancel job" in html
 
 
 def test_the_timeline_stops_polling_once_the_job_has_ended(alice_client, alice):

@@ -4,6 +4,7 @@ Run one per machine (``CONSOLE_WORKERS`` processes each). The clock ticks in thi
 process: when a job is due (queued, back from a retry or a wait, or abandoned by a
 killed worker whose lease ran out) and no drain is waiting in the broker, it enqueues
 one. Several machines' clocks may enqueue at once; drains that find nothing end at once.
+The clock also starts due schedules (``jobs.triggers``) and prunes the live feed.
 
 The clock is also the worker of last resort: a job overdue by ``--stall`` seconds means
 the cluster is not draining (all busy, or wedged: a worker killed while holding
@@ -17,7 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django_q.cluster import Cluster
 
-from jobs import engine, tasks
+from jobs import engine, live, tasks, triggers
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,17 @@ class Command(BaseCommand):
         cluster = Cluster()
         cluster.start()
         self.stdout.write(f"jobworker: cluster started, clock every {tick:g}s")
+        prune_at = 0
         try:
             while cluster.sentinel.is_alive():
                 try:
                     close_old_connections()  # survive a database restart
                     if engine.due_exists():
                         tasks.wake_workers()
+                    triggers.run_schedules()
+                    if time.monotonic() > prune_at:
+                        live.prune()
+                        prune_at = time.monotonic() + 3600
                     if engine.due_exists(overdue_s=stall):
                         logger.warning("jobs overdue by %ss: running them in the clock", stall)
                         tasks.drain(budget_s=tick * 10, hand_over=False)

@@ -1,0 +1,11 @@
+"""What the silo tells the rest of the console, without importing it.
+
+``entry_created(entry, source, actor)`` and ``entry_state_changed(entry, before,
+after, job_id, actor)`` are sent inside the transaction that made the change;
+``job_id`` is the job whose step made it, if any (``jobs.triggers`` listens).
+"""
+
+from django.dispatch import Signal
+
+entry_created = Signal()
+entry_state_changed = Signal()

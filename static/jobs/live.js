@@ -1,0 +1,89 @@
+// Live updates: follow the page's socket (jobs/consumers.py) and let htmx refresh the
+// fragments a change concerns. The server sends only "job X of entry Y is now S";
+// each fragment re-fetches itself from its usual view, so one template renders it.
+//
+// An element opts in with data-live-on, a space-separated list of:
+//   job:<id>     a change of that job          entry:<id>  a change of a job on that entry
+//   any          every change of the workspace     status:<S>  a job that became S
+//   ended        a job that ended                  new         a job the page does not show
+// and is sent the htmx event "live" (use hx-trigger="live"). Elements with
+// data-live-new refresh for "new" only while the reader is at the top of the page;
+// otherwise the element named by data-live-banner is shown and refreshes on click.
+// The socket is the one named by the first [data-live-socket] (default: the
+// workspace's); data-live-since is the change id the page was rendered at, so
+// nothing committed between the render and the connection is missed.
+(function () {
+  "use strict";
+  var ENDED = ["OK", "KO", "CANCEL"];
+  var holder = document.querySelector("[data-live-socket]");
+  var path = holder ? holder.getAttribute("data-live-socket") : "/ws/live/";
+  var since = holder && holder.hasAttribute("data-live-since")
+    ? parseInt(holder.getAttribute("data-live-since"), 10) : null;
+  var backoff = 500;
+
+  function wants(element, change) {
+    var shown = document.querySelector('[data-job="' + change.job + '"]');
+    return (element.getAttribute("data-live-on") || "").split(/\s+/).some(function (want) {
+      return want === "any" ||
+        want === "job:" + change.job ||
+        (change.entry && want === "entry:" + change.entry) ||
+        want === "status:" + change.status ||
+        (want === "ended" && ENDED.indexOf(change.status) >= 0) ||
+        (want === "new" && !shown);
+    });
+  }
+
+  function refresh(element) {
+    if (element.hasAttribute("data-live-new") && window.scrollY > 80) {
+      var banner = document.getElementById(element.getAttribute("data-live-banner"));
+      if (banner) banner.hidden = false;
+      return;
+    }
+    window.htmx.trigger(element, "live");
+  }
+
+  function changed(change) {
+    document.querySelectorAll("[data-live-on]").forEach(function (element) {
+      if (wants(element, change)) refresh(element);
+    });
+    document.dispatchEvent(new CustomEvent("live:change", { detail: change }));
+  }
+
+  function refreshAll() {
+    document.querySelectorAll("[data-live-on]").forEach(refresh);
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var query = since === null ? "" : "?since=" + since;
+    var socket = new WebSocket(scheme + window.location.host + path + query);
+    socket.onopen = function () { backoff = 500; };
+    socket.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if ("hello" in message) {
+        if (message.reset) refreshAll();
+        since = Math.max(since || 0, message.hello);
+        document.documentElement.setAttribute("data-live", "connected");
+        return;
+      }
+      since = Math.max(since || 0, message.change);
+      changed(message);
+    };
+    socket.onclose = function () {
+      document.documentElement.setAttribute("data-live", "reconnecting");
+      window.setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  document.addEventListener("click", function (event) {
+    var banner = event.target.closest("[data-live-banner-for]");
+    if (!banner) return;
+    var list = document.getElementById(banner.getAttribute("data-live-banner-for"));
+    banner.hidden = true;
+    window.scrollTo(0, 0);
+    if (list) window.htmx.trigger(list, "live");
+  });
+
+  if (window.WebSocket && window.htmx) connect();
+})();
