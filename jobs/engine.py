@@ -15,6 +15,7 @@ worker that resumed the job, and a cancelled job starts no new step.
 import logging
 import random
 import uuid
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 
@@ -24,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs import live
-from jobs.models import Event, Intent, Job, Status
+from jobs.models import Change, Event, Intent, Job, Status
 from silo import documents
 from silo.models import Activity
 from silo.services import log as log_activity
@@ -427,9 +428,14 @@ def _record(job, token, workflow, step, attempt, outcome, started):
         ]
     following = _settle(job.position, workflow) if ending is None else None
     try:
-        with transaction.atomic():
-            _save_outcome(intent, attempt, outcome, started)
-            next_intent = _commit_move(job, token, following, ending)
+        if connection.vendor == "postgresql":
+            next_intent = _commit_step_postgresql(
+                job, token, intent, attempt, outcome, started, following, ending
+            )
+        else:
+            with transaction.atomic():
+                _save_outcome(intent, attempt, outcome, started)
+                next_intent = _commit_move(job, token, following, ending)
     except LeaseLost:
         _record_cancelled(job, token, intent, attempt, outcome, started)
         raise
@@ -469,6 +475,122 @@ def _commit_move(job, token, following, ending):
     if following is None:
         _log_end(job, fields["status"])
     return next_intent
+
+
+# The same writes as _save_outcome + _commit_move, as one statement: on PostgreSQL a
+# step's commit is then one round trip instead of six (BEGIN, four writes, COMMIT).
+# Every write hangs off ``owned``, so a worker that lost its lease writes nothing.
+_STEP_COMMIT = """
+WITH owned AS (
+    SELECT id FROM jobs_job
+    WHERE id = %(job)s AND lease_token = %(token)s AND status = 'RUN'
+    FOR UPDATE
+), attempt AS (
+    INSERT INTO jobs_event (intent_id, index, status, code, message, at, duration_ms)
+    SELECT %(intent)s, %(attempt)s, %(status)s, %(code)s, %(message)s, %(now)s, %(duration)s
+    FROM owned
+), outcome AS (
+    UPDATE jobs_intent
+    SET status = %(status)s, code = %(code)s, message = %(message)s, finished_at = %(now)s,
+        next_attempt_at = NULL, changes = %(changes)s
+    WHERE id = %(intent)s AND EXISTS (SELECT FROM owned)
+), following AS (
+    INSERT INTO jobs_intent
+        (job_id, seq, step_id, name, provider, flow, status, code, message, started_at, changes)
+    SELECT id, %(seq)s, %(step_id)s, %(name)s, %(provider)s, %(flow)s, 'RUN', '', '', %(now)s,
+        '{}'::jsonb
+    FROM owned WHERE %(has_next)s
+    RETURNING id
+), change AS (
+    INSERT INTO jobs_change (workspace_id, job_id, entry_id, status, at)
+    SELECT %(workspace)s, id, %(entry)s, %(job_status)s, %(now)s FROM owned
+    RETURNING id
+)
+UPDATE jobs_job
+SET position = %(position)s, attempt = 0, current_intent_id = (SELECT id FROM following),
+    intent_count = %(intent_count)s, faults = %(faults)s, status = %(job_status)s,
+    completed_at = %(completed_at)s, lease_until = %(lease_until)s,
+    lease_token = CASE WHEN %(has_next)s THEN lease_token END
+FROM owned WHERE jobs_job.id = owned.id
+RETURNING current_intent_id, (SELECT id FROM change)
+"""
+
+
+def _commit_step_postgresql(job, token, intent, attempt, outcome, started, following, ending):
+    from psycopg import Cursor
+    from psycopg.types.json import Jsonb
+
+    now = timezone.now()
+    has_next = following is not None
+    if has_next:
+        job.intent_count += 1
+        status, completed_at = Status.RUN, None
+        lease_until = _lease_until(registry.get(following.provider))
+    else:
+        status = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
+        completed_at, lease_until = now, None
+    params = {
+        "job": job.pk,
+        "workspace": job.workspace_id,
+        "entry": job.entry_id,
+        "token": token,
+        "intent": intent.pk,
+        "attempt": attempt,
+        "status": outcome.status,
+        "code": str(outcome.code or "")[:200],
+        "message": outcome.message or "",
+        "now": now,
+        "duration": int((now - started).total_seconds() * 1000),
+        "changes": Jsonb(outcome.changes),
+        "has_next": has_next,
+        "seq": job.intent_count,
+        "step_id": following.id if has_next else "",
+        "name": following.name if has_next else "",
+        "provider": following.provider if has_next else "",
+        "flow": job.position["flow"],
+        "position": Jsonb(job.position),
+        "intent_count": job.intent_count,
+        "faults": Jsonb(job.faults),
+        "job_status": status,
+        "completed_at": completed_at,
+        "lease_until": lease_until,
+    }
+    logs_end = not has_next and job.entry_id
+    with transaction.atomic() if logs_end else nullcontext():
+        connection.ensure_connection()
+        with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
+            # A server-side-binding cursor, so psycopg prepares the statement once per
+            # connection (Django's default client-side cursor never prepares).
+            row = cursor.execute(_STEP_COMMIT, params, prepare=True).fetchone()
+        if row is None:
+            raise LeaseLost
+        live.committed(
+            Change(
+                id=row[1],
+                workspace_id=job.workspace_id,
+                job_id=job.pk,
+                entry_id=job.entry_id,
+                status=status,
+                at=now,
+            )
+        )
+        if not has_next:
+            _log_end(job, status)
+    if not has_next:
+        return None
+    following_intent = Intent(
+        id=row[0],
+        job=job,
+        seq=job.intent_count,
+        step_id=following.id,
+        name=following.name,
+        provider=following.provider,
+        flow=job.position["flow"],
+        started_at=now,
+    )
+    following_intent._state.adding = False
+    following_intent._state.db = connection.alias
+    return following_intent
 
 
 def _record_cancelled(job, token, intent, attempt, outcome, started):
