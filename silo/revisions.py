@@ -75,6 +75,7 @@ def tab_context(request, entry):
     return {
         "revisions": revisions,
         "picked": picked,
+        "picked_json": json.dumps(picked.doc, indent=2, ensure_ascii=False) if picked else "",
         "changes": changes[:SHOWN_CHANGES],
         "more_changes": max(0, len(changes) - SHOWN_CHANGES),
     }

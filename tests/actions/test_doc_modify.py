@@ -66,7 +66,7 @@ def test_the_previous_document_is_kept_as_a_revision(alice):
     assert revision.number == 1
     assert revision.doc == original
     assert revision.job_id is not None
-    assert Activity.objects.filter(entry=entry, message="Document updated").exists()
+    assert Activity.objects.filter(entry=entry, message="Document modified: supplier.name").exists()
 
 
 def test_a_path_through_a_value_is_KO_invalid_path_and_changes_nothing(alice):

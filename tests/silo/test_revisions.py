@@ -40,7 +40,8 @@ def test_the_tab_lists_revisions_and_what_restoring_would_change(alice_client, a
     assert "<code>doc.supplier.name</code>" in html
     assert "<del>Renamed &lt;b&gt;Ltd&lt;/b&gt;</del>" in html  # escaped
     assert "<ins>Acme Supplies S.L.</ins>" in html
-    assert "currency" not in html  # unchanged fields are not listed
+    assert "<td><code>doc.currency</code></td>" not in html  # only changed fields
+    assert "&quot;name&quot;: &quot;Acme Supplies S.L.&quot;" in html  # its JSON
     assert 'name="version" value="2"' in html
     assert 'name="csrfmiddlewaretoken"' in html
 

@@ -137,16 +137,17 @@ class ModifyDocument(Action):
                 return Outcome.ko("invalid_path", str(error))
             if doc == entry.doc:
                 return Outcome.ok(message="The document already had these values.")
+            fields = [*context.config.set, *context.config.remove]
+            note = f"Document modified: {', '.join(fields)}"
             try:
                 previous = entry.version
-                update_entry(entry, job_id=context.job.id, doc=doc)
+                update_entry(entry, job_id=context.job.id, doc=doc, doc_note=note)
             except EntryConflict:
                 entry = Entry.objects.get(pk=entry.pk)
                 context.use_entry(entry)
                 continue
             except documents.DocumentError as error:
                 return Outcome.ko("invalid_path", f"The change would break the document: {error}")
-            fields = [*context.config.set, *context.config.remove]
             return Outcome.ok(
                 message=f"Modified {', '.join(fields)}; revision {previous} kept",
                 revision=previous,
