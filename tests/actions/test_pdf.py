@@ -12,7 +12,10 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
+from django.template.loader import render_to_string
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jobs.services import create_job
 from silo import documents
@@ -272,3 +275,43 @@ def test_unchanged_documents_are_not_modified_by_printing(alice):
 
     entry.refresh_from_db()
     assert entry.doc == doc and entry.version == version
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "supplier", "customer", "lines", "totals", "currency", "issue_date", "code", "notes",
+    "payment", "discounts", "charges", "preceding", "tax", "$tags",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["es-invoice-es-es-freelance.json", "pl-invoice-payment-card.json"]),
+    st.lists(st.tuples(st.sampled_from(FIELDS), JSON), min_size=1, max_size=4),
+)
+def test_any_malformed_document_lays_out_or_is_refused_as_invalid(name, replacements):
+    doc = load_gobl(name)
+    for field, value in replacements:
+        doc["doc"][field] = value
+    try:
+        page = pdf.layout("bill/invoice", doc)
+    except pdf.InvalidDocument:
+        return
+    html = render_to_string("pdf/classic/invoice.html", {**page, "logo": ""})
+    assert page["title"] in html
+
+
+def test_a_number_too_long_to_write_out_is_shown_as_written():
+    doc = invoice()
+    doc["doc"]["lines"][0]["item"]["price"] = "1e999999999"
+
+    view = pdf.layout("bill/invoice", doc)["view"]
+
+    assert view["lines"][0]["price"] == "1e999999999"
+    assert view["lines"][0]["total"] == "1.620,00\u00a0€"

@@ -34,6 +34,7 @@ STYLES = ("classic", "modern")
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 FILENAME_MAX = 150
+MAX_DIGITS = 40  # numbers with more integer or leading fraction digits are shown as written
 
 # GOBL writes Greece as "EL" (the EU's VAT prefix); CLDR knows it as "GR".
 COUNTRY_ALIASES = {"EL": "GR"}
@@ -119,7 +120,10 @@ def _decimal(value):
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    # "1e999999999" is a valid decimal that would be written out in a billion digits.
+    if not number.is_finite() or not -MAX_DIGITS < number.adjusted() < MAX_DIGITS:
+        return None
+    return number
 
 
 def _obj(value):
@@ -188,7 +192,12 @@ def layout(schema, doc, *, locale=""):
     if missing:
         raise InvalidDocument("The invoice cannot be printed: it has no " + "; no ".join(missing))
     numbers = LocaleNumbers(inner["currency"], babel_locale)
-    view = rendering.invoice_view(inner, numbers)
+    try:
+        view = rendering.invoice_view(inner, numbers)
+    except (AttributeError, TypeError, ValueError) as error:
+        # invoice_view reads every field defensively; a shape it still cannot read
+        # is the document's fault, not a bug of the step.
+        raise InvalidDocument(f"The invoice cannot be laid out: {error}") from error
     title = SCHEMA_TITLES.get(schema) or TITLES.get(view["heading"]["type"], "Invoice")
     tags = inner.get("$tags") if isinstance(inner.get("$tags"), list) else []
     if schema == "bill/invoice" and "simplified" in tags:
