@@ -54,10 +54,14 @@ def test_a_retry_waits_with_backoff_then_runs_again(alice):
         },
     )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    before = timezone.now()
     claim_and_run()
+    after = timezone.now()
     job.refresh_from_db()
     assert job.status == Status.WAIT
-    assert 5 <= (job.due_at - timezone.now()).total_seconds() <= 10  # 10 s with jitter
+    # 10 s with jitter (5-10 s) after the attempt, which began between before and after
+    assert (job.due_at - before).total_seconds() >= 5
+    assert (job.due_at - after).total_seconds() <= 10
     Job.objects.filter(pk=job.pk).update(due_at=timezone.now())
     claim_and_run()
     job.refresh_from_db()
