@@ -1,9 +1,13 @@
-"""Real HTTP receivers on loopback for the outbound actions' tests.
+"""Real receivers on loopback for the outbound actions' tests.
 
 ``HttpReceiver`` answers each request with the next scripted response (status,
-headers, body), then 200, and keeps every request it got.
+headers, body), then 200, and keeps every request it got; ``SmtpReceiver`` is an
+aiosmtpd server.
 """
 
+import email
+import email.policy
+import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,3 +62,48 @@ class HttpReceiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class SmtpReceiver:
+    """An aiosmtpd server on loopback. ``replies`` script the answers to DATA (then
+    ``250``); ``password`` makes it require AUTH with user ``mailer``. Every message it
+    got, accepted or not, is kept parsed in ``messages``."""
+
+    def __init__(self, *replies, password=None):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.replies = list(replies)
+        self.messages = []
+        self.logins = []
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                receiver.messages.append((envelope.rcpt_tos, parsed))
+                return receiver.replies.pop(0) if receiver.replies else "250 OK"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            receiver.logins.append(auth_data.login.decode())
+            ok = auth_data.login == b"mailer" and auth_data.password == password.encode()
+            return AuthResult(success=ok, handled=False)
+
+        extra = {"authenticator": authenticator, "auth_required": True} if password else {}
+        self.port = free_port()
+        self.controller = Controller(
+            Handler(), hostname="127.0.0.1", port=self.port, auth_require_tls=False, **extra
+        )
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()

@@ -18,6 +18,7 @@ BUILT_IN = (
     "workflows.actions.goto",
     "workflows.actions.pdf",
     "workflows.actions.webhook",
+    "workflows.actions.email",
     "workflows.actions.doc_modify",
     "workflows.actions.sequence",
     "workflows.actions.tax_id",
