@@ -105,7 +105,8 @@ def update_entry(
             raise documents.DocumentError("The new document has another schema than the entry.")
         values.update(_indexed_fields(changes["doc"]))
     with transaction.atomic():
-        before = Entry.objects.filter(pk=entry.pk).values("state", "doc", "version").first()
+        read = ("state", "version", "doc") if "doc" in changes else ("state", "version")
+        before = Entry.objects.filter(pk=entry.pk).values(*read).first()
         updated = Entry.objects.filter(pk=entry.pk, version=expected).update(
             version=F("version") + 1, **values
         )
