@@ -19,6 +19,7 @@ BUILT_IN = (
     "workflows.actions.pdf",
     "workflows.actions.webhook",
     "workflows.actions.email",
+    "workflows.actions.fetch",
     "workflows.actions.doc_modify",
     "workflows.actions.sequence",
     "workflows.actions.tax_id",
