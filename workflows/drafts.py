@@ -1,7 +1,7 @@
 """A user's draft of a workflow: the editor's edits, kept until Save publishes them.
 
 Each user has at most one draft per workflow. Every ``store`` is one undoable edit;
-``undo``/``redo`` move whole definitions between the stacks. The draft may hold an
+``undo``/``redo`` move one definition between the stacks (DraftEdit rows). The draft may hold an
 invalid definition (the canvas marks the bad steps); only ``publish`` validates, through
 ``workflows.services.save_version`` and so ``definition.parse``.
 """
@@ -9,9 +9,10 @@ invalid definition (the canvas marks the bad steps); only ``publish`` validates,
 import copy
 
 from django.db import transaction
+from django.db.models import Max
 
 from workflows import services
-from workflows.models import Draft
+from workflows.models import Draft, DraftEdit
 
 UNDO_LIMIT = 50
 
@@ -46,31 +47,35 @@ def store(workflow, user, data):
             previous = current_definition(workflow)
             if previous == data:
                 return None
-            return Draft.objects.create(
+            draft = Draft.objects.create(
                 workspace_id=workflow.workspace_id,
                 workflow=workflow,
                 user=user,
                 data=data,
                 base_version=workflow.current_version,
-                undo_stack=[previous],
             )
+            _push(draft, DraftEdit.Stack.UNDO, previous)
+            draft.save(update_fields=["undo_depth"])
+            return draft
         if draft.data == data:
             return draft
-        draft.undo_stack = [*draft.undo_stack, draft.data][-UNDO_LIMIT:]
-        draft.redo_stack = []
+        _push(draft, DraftEdit.Stack.UNDO, draft.data)
+        if draft.redo_depth:
+            draft.edits.filter(stack=DraftEdit.Stack.REDO).delete()
+            draft.redo_depth = 0
         draft.data = data
-        draft.save(update_fields=["data", "undo_stack", "redo_stack", "updated_at"])
+        draft.save(update_fields=["data", "undo_depth", "redo_depth", "updated_at"])
         return draft
 
 
 def undo(workflow, user):
     """Step back one edit; returns the data now in the draft (unchanged if none)."""
-    return _move(workflow, user, "undo_stack", "redo_stack")
+    return _move(workflow, user, DraftEdit.Stack.UNDO, DraftEdit.Stack.REDO)
 
 
 def redo(workflow, user):
     """Replay one undone edit; returns the data now in the draft (unchanged if none)."""
-    return _move(workflow, user, "redo_stack", "undo_stack")
+    return _move(workflow, user, DraftEdit.Stack.REDO, DraftEdit.Stack.UNDO)
 
 
 def _move(workflow, user, source, target):
@@ -78,14 +83,37 @@ def _move(workflow, user, source, target):
         draft = _locked(workflow, user)
         if draft is None:
             return current_definition(workflow)
-        stack = getattr(draft, source)
-        if not stack:
+        top = draft.edits.filter(stack=source).order_by("-position").first()
+        if top is None:
             return draft.data
-        setattr(draft, target, [*getattr(draft, target), draft.data][-UNDO_LIMIT:])
-        draft.data = stack[-1]
-        setattr(draft, source, stack[:-1])
-        draft.save(update_fields=["data", "undo_stack", "redo_stack", "updated_at"])
+        _push(draft, target, draft.data)
+        top.delete()
+        _set_depth(draft, source, _depth(draft, source) - 1)
+        draft.data = top.data
+        draft.save(update_fields=["data", "undo_depth", "redo_depth", "updated_at"])
         return draft.data
+
+
+def _push(draft, stack, data):
+    """Put ``data`` on top of a stack, dropping the oldest beyond UNDO_LIMIT."""
+    top = draft.edits.filter(stack=stack).aggregate(top=Max("position"))["top"] or 0
+    DraftEdit.objects.create(draft=draft, stack=stack, position=top + 1, data=data)
+    depth = _depth(draft, stack) + 1
+    if depth > UNDO_LIMIT:
+        draft.edits.filter(stack=stack, position__lte=top + 1 - UNDO_LIMIT).delete()
+        depth = UNDO_LIMIT
+    _set_depth(draft, stack, depth)
+
+
+def _depth(draft, stack):
+    return draft.undo_depth if stack == DraftEdit.Stack.UNDO else draft.redo_depth
+
+
+def _set_depth(draft, stack, depth):
+    if stack == DraftEdit.Stack.UNDO:
+        draft.undo_depth = depth
+    else:
+        draft.redo_depth = depth
 
 
 def history(workflow, user):
@@ -93,7 +121,7 @@ def history(workflow, user):
     draft = get(workflow, user)
     if draft is None:
         return False, False
-    return bool(draft.undo_stack), bool(draft.redo_stack)
+    return draft.undo_depth > 0, draft.redo_depth > 0
 
 
 def discard(workflow, user):

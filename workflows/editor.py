@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.workspaces import get_scoped_or_404, workspace_required
@@ -54,6 +55,31 @@ class StepCard:
         return json.dumps({"address": self.address, "step_id": self.step.get("id", "")})
 
     @property
+    def title(self):
+        if self.jump_target:
+            return f"⚠ Go to {self.jump_target}"
+        return self.step.get("name") or self.step.get("provider", "")
+
+    @property
+    def provider_name(self):
+        """The action's name, when the step's own name does not already say it."""
+        name = self.action.name if self.action else self.step.get("provider", "")
+        return "" if name == self.step.get("name") else name
+
+    @property
+    def classes(self):
+        classes = "step-card"
+        if self.issues:
+            classes += " invalid"
+        if self.jump_target:
+            classes += " legacy"
+        return classes
+
+    @property
+    def issue_text(self):
+        return "; ".join(f"{i.path}: {i.message}" if i.path else i.message for i in self.issues)
+
+    @property
     def has_jumps(self):
         return any(card.jump_target for block in self.blocks for card in block.cards)
 
@@ -88,7 +114,7 @@ def _cards(steps, list_address, issues, names):
             step=step,
             action=action,
             icon=icon(action.group if action else ""),
-            summary=_summary(step.get("config")),
+            summary=_summary(step.get("config")) or "No settings",
             issues=issues.get(address, []),
             first=index == 0,
             last=index == len(steps) - 1,
@@ -144,11 +170,12 @@ def _names(data):
 def _context(request, workflow, data, draft, **extra):
     by_step, general = editing.issues(data)
     names = _names(data)
-    can_undo = bool(draft and draft.undo_stack)
-    can_redo = bool(draft and draft.redo_stack)
+    can_undo = bool(draft and draft.undo_depth)
+    can_redo = bool(draft and draft.redo_depth)
     rescue = data.get("rescue") or []
     return {
         "workflow": workflow,
+        "urls": _urls(workflow),
         "data": data,
         "steps": _cards(data.get("steps"), "steps", by_step, names),
         "rescue": _cards(rescue, "rescue", by_step, names),
@@ -161,6 +188,18 @@ def _context(request, workflow, data, draft, **extra):
         "can_redo": can_redo,
         **extra,
     }
+
+
+def _urls(workflow):
+    """The URLs every card uses, reversed once per response rather than once per card."""
+    kwargs = {"workflow_id": workflow.pk}
+    urls = {
+        name: reverse(f"workflows:edit_{name}", kwargs=kwargs)
+        for name in ("catalogue", "step", "block", "block_remove")
+    }
+    for operation in STEP_OPERATIONS:
+        urls[operation] = reverse("workflows:edit_do", kwargs={**kwargs, "operation": operation})
+    return urls
 
 
 # --- Shared plumbing ------------------------------------------------------------------
@@ -274,7 +313,7 @@ def edit(request, workflow_id):
 def catalogue(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     draft, data = _state(workflow, request.user)
-    replace = _address(request.GET, "replace")
+    replace = _address(request.GET) if request.GET.get("mode") == "replace" else None
     list_address = _address(request.GET, "list")
     try:
         if replace is not None:

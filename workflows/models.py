@@ -59,16 +59,17 @@ class Draft(WorkspaceOwned):
     """One user's unsaved edits of a workflow: kept across reloads, published by Save.
 
     ``base_version`` is the version the edits started from, so publishing over someone
-    else's newer save is a conflict. The undo and redo stacks hold whole definitions
-    (newest last), capped in ``workflows.drafts``.
+    else's newer save is a conflict. The undo and redo stacks are DraftEdit rows, so an
+    edit reads and writes one definition, not the whole history; the depths let the
+    toolbar know what it can offer without loading them.
     """
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="drafts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField()
     base_version = models.PositiveIntegerField()
-    undo_stack = models.JSONField(default=list)
-    redo_stack = models.JSONField(default=list)
+    undo_depth = models.PositiveIntegerField(default=0)
+    redo_depth = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -78,3 +79,22 @@ class Draft(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.user}'s draft of {self.workflow}"
+
+
+class DraftEdit(models.Model):
+    """A definition on a draft's undo or redo stack; the highest position is the top."""
+
+    class Stack(models.TextChoices):
+        UNDO = "undo", "Undo"
+        REDO = "redo", "Redo"
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="edits")
+    stack = models.CharField(max_length=4, choices=Stack.choices)
+    position = models.PositiveIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["draft", "stack", "position"], name="draft_stack")]
+
+    def __str__(self):
+        return f"{self.stack} #{self.position} of {self.draft}"

@@ -161,7 +161,7 @@ def test_deprecated_jumps_replace_and_drag(login, alice, screenshot):
     expect(jump).to_contain_text("Go to Mark error")
     screenshot(page, "editor-deprecated-jump")
 
-    jump.get_by_label("Step menu for Go to step").click()
+    jump.get_by_label("Step menu for ⚠ Go to Mark error").click()
     jump.get_by_role("menuitem", name="Replace").click()
     sidebar = page.locator("#sidebar")
     expect(sidebar.get_by_role("heading", name="Replace “Go to step”")).to_be_visible()

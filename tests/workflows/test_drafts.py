@@ -4,7 +4,7 @@ import pytest
 
 from workflows import drafts
 from workflows.definition import DefinitionError
-from workflows.models import Draft
+from workflows.models import Draft, DraftEdit
 from workflows.services import VersionConflict, create_workflow
 
 FLOW = {"name": "Register", "schema": "bill/invoice", "steps": [], "rescue": []}
@@ -64,14 +64,19 @@ def test_storing_the_same_data_adds_no_undo_step(alice, workflow):
     assert drafts.store(workflow, user, drafts.load(workflow, user)) is None
     drafts.store(workflow, user, with_steps(STEP))
     drafts.store(workflow, user, with_steps(STEP))
-    assert len(drafts.get(workflow, user).undo_stack) == 1
+    assert drafts.get(workflow, user).undo_depth == 1
 
 
 def test_undo_keeps_a_bounded_history(alice, workflow):
     user = alice[0]
     for index in range(drafts.UNDO_LIMIT + 5):
         drafts.store(workflow, user, with_steps({**STEP, "id": f"s{index}"}))
-    assert len(drafts.get(workflow, user).undo_stack) == drafts.UNDO_LIMIT
+    draft = drafts.get(workflow, user)
+    assert draft.undo_depth == draft.edits.count() == drafts.UNDO_LIMIT
+    for _ in range(drafts.UNDO_LIMIT):
+        drafts.undo(workflow, user)
+    assert drafts.load(workflow, user)["steps"][0]["id"] == "s4"  # the oldest kept
+    assert drafts.history(workflow, user) == (False, True)
 
 
 def test_publish_makes_a_version_and_drops_the_draft(alice, workflow):
@@ -80,7 +85,7 @@ def test_publish_makes_a_version_and_drops_the_draft(alice, workflow):
     assert version.number == 2
     assert version.definition["steps"][0]["id"] == "reg"
     assert version.created_by == alice[0]
-    assert not Draft.objects.exists()
+    assert not Draft.objects.exists() and not DraftEdit.objects.exists()
     assert drafts.load(workflow, alice[0])["steps"][0]["name"] == "Set state"
 
 
