@@ -315,3 +315,9 @@ def test_a_number_too_long_to_write_out_is_shown_as_written():
 
     assert view["lines"][0]["price"] == "1e999999999"
     assert view["lines"][0]["total"] == "1.620,00\u00a0€"
+
+
+def test_a_job_without_an_entry_has_nothing_to_print(alice):
+    job = run_flow(alice[1], [step()], args={"customer": "x"})
+
+    assert (intent(job).status, intent(job).code) == ("KO", "no_entry")
