@@ -11,5 +11,6 @@ urlpatterns = [
     path("silo/", include("silo.urls")),
     path("jobs/", include("jobs.urls")),
     path("workflows/", include("workflows.urls")),
+    path("settings/", include("console.settings_urls")),
     path("api/", include("console.api.urls")),
 ]

@@ -1,0 +1,123 @@
+"""The workspace settings page: secrets (names only; values are write-only), whether
+outbound calls may reach private addresses, and the workspace's SMTP server.
+
+Every member sees the page; only owners change it. Each section is a partial: an
+htmx request gets the section back, a plain form post is redirected to the page.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from console import secrets
+from console.models import Membership
+from console.settings_forms import OutboundForm, SecretForm, SmtpForm
+from console.workspace_settings import settings_of
+from console.workspaces import workspace_required
+
+
+def is_owner(request):
+    return Membership.objects.filter(
+        user=request.user, workspace=request.workspace, role=Membership.Role.OWNER
+    ).exists()
+
+
+def owner_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_owner(request):
+            raise PermissionDenied("Only the workspace's owners change its settings.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(request, **overrides):
+    workspace = request.workspace
+    current = settings_of(workspace)
+    names = secrets.names(workspace)
+    context = {
+        "can_edit": is_owner(request),
+        "secret_names": names,
+        "secret_form": SecretForm(),
+        "outbound_form": OutboundForm(instance=current),
+        "smtp_form": SmtpForm(instance=current, secret_names=names),
+        "smtp_secret_missing": bool(
+            current.smtp_password_secret and current.smtp_password_secret not in names
+        ),
+    }
+    context.update(overrides)
+    return context
+
+
+def _invalid(request, partial, **forms):
+    """The section (htmx) or the whole page, with the form's errors. htmx swaps only
+    2xx answers by default, so the section comes back as a 200."""
+    if request.htmx:
+        return render(request, partial, _context(request, **forms))
+    return render(request, "console/settings.html", _context(request, **forms), status=400)
+
+
+def _done(request, partial, note, notice_name):
+    """The section with a note (htmx), or back to the page with the note as a message."""
+    if request.htmx:
+        return render(request, partial, _context(request, **{notice_name: note}))
+    messages.success(request, note)
+    return redirect("settings:page")
+
+
+@require_GET
+@workspace_required
+def page(request):
+    return render(request, "console/settings.html", _context(request))
+
+
+@require_POST
+@workspace_required
+@owner_required
+def set_secret(request):
+    form = SecretForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, "console/_secrets.html", secret_form=form)
+    name = form.cleaned_data["name"]
+    created = secrets.set_secret(request.workspace, name, form.cleaned_data["value"])
+    note = f"Secret {name} {'added' if created else 'replaced'}."
+    return _done(request, "console/_secrets.html", note, "secrets_notice")
+
+
+@require_POST
+@workspace_required
+@owner_required
+def delete_secret(request):
+    name = request.POST.get("name", "")
+    if secrets.delete_secret(request.workspace, name):
+        note = f"Secret {name} deleted."
+    else:
+        note = f"There is no secret named {name}."
+    return _done(request, "console/_secrets.html", note, "secrets_notice")
+
+
+@require_POST
+@workspace_required
+@owner_required
+def outbound(request):
+    form = OutboundForm(request.POST, instance=settings_of(request.workspace))
+    if not form.is_valid():
+        return _invalid(request, "console/_outbound.html", outbound_form=form)
+    form.save()
+    return _done(request, "console/_outbound.html", "Outbound calls saved.", "outbound_notice")
+
+
+@require_POST
+@workspace_required
+@owner_required
+def smtp(request):
+    names = secrets.names(request.workspace)
+    form = SmtpForm(request.POST, instance=settings_of(request.workspace), secret_names=names)
+    if not form.is_valid():
+        return _invalid(request, "console/_smtp.html", smtp_form=form)
+    form.save()
+    return _done(request, "console/_smtp.html", "SMTP settings saved.", "smtp_notice")

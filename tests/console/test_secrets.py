@@ -1,0 +1,96 @@
+"""Workspace secrets: encrypted at rest, replaced by name, revealed only to the action
+that uses them, kept to their workspace, and never part of an exported workflow."""
+
+import json
+
+import pytest
+from cryptography.fernet import Fernet
+
+from console import secrets
+from console.models import Secret
+from workflows.services import create_workflow, export
+
+
+def test_a_secret_is_stored_encrypted_and_revealed_by_name(alice):
+    workspace = alice[1]
+    assert secrets.set_secret(workspace, "hooks", "whsec_c2VjcmV0") is True
+
+    stored = Secret.objects.get(workspace=workspace, name="hooks")
+    assert "whsec_c2VjcmV0" not in stored.ciphertext
+    assert "c2VjcmV0" not in stored.ciphertext
+    assert secrets.reveal(workspace, "hooks") == "whsec_c2VjcmV0"
+    assert secrets.names(workspace) == ["hooks"]
+
+
+def test_setting_a_name_again_replaces_the_value(alice):
+    workspace = alice[1]
+    secrets.set_secret(workspace, "smtp", "first")
+    assert secrets.set_secret(workspace, "smtp", "second") is False
+    assert secrets.reveal(workspace, "smtp") == "second"
+    assert Secret.objects.filter(workspace=workspace).count() == 1
+
+
+def test_delete_and_missing(alice):
+    workspace = alice[1]
+    secrets.set_secret(workspace, "gone-soon", "x")
+    assert secrets.delete_secret(workspace, "gone-soon") is True
+    assert secrets.delete_secret(workspace, "gone-soon") is False
+    with pytest.raises(secrets.SecretMissing, match="no secret named 'gone-soon'"):
+        secrets.reveal(workspace, "gone-soon")
+
+
+def test_secrets_stay_in_their_workspace(alice, bob):
+    secrets.set_secret(alice[1], "hooks", "alice's key")
+    assert secrets.names(bob[1]) == []
+    with pytest.raises(secrets.SecretMissing):
+        secrets.reveal(bob[1], "hooks")
+    secrets.delete_secret(bob[1], "hooks")
+    assert secrets.reveal(alice[1], "hooks") == "alice's key"
+
+
+@pytest.mark.parametrize("name", ["", " ", "has space", "-leading", "x" * 101, "new\nline"])
+def test_bad_names_and_values_are_refused_with_a_reason(alice, name):
+    with pytest.raises(secrets.SecretError, match="letters, digits"):
+        secrets.set_secret(alice[1], name, "value")
+    with pytest.raises(secrets.SecretError, match="cannot be empty"):
+        secrets.set_secret(alice[1], "ok", "")
+    assert not Secret.objects.exists()
+
+
+def test_the_configured_key_encrypts_and_another_key_cannot_read(alice, settings):
+    workspace = alice[1]
+    key = Fernet.generate_key().decode()
+    settings.CONSOLE_SECRETS_KEY = key
+    secrets.set_secret(workspace, "hooks", "plain-value")
+    ciphertext = Secret.objects.get().ciphertext
+    assert Fernet(key).decrypt(ciphertext.encode()) == b"plain-value"
+
+    settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
+    with pytest.raises(secrets.SecretError, match="key changed") as error:
+        secrets.reveal(workspace, "hooks")
+    assert "plain-value" not in str(error.value)
+
+
+def test_a_passphrase_key_works_too(alice, settings):
+    settings.CONSOLE_SECRETS_KEY = "a long passphrase, not a Fernet key"
+    secrets.set_secret(alice[1], "hooks", "value")
+    assert secrets.reveal(alice[1], "hooks") == "value"
+
+
+def test_an_exported_workflow_names_the_secret_and_never_holds_its_value(alice):
+    workspace = alice[1]
+    secrets.set_secret(workspace, "hooks", "the-signing-value")
+    step = {
+        "id": "hook",
+        "provider": "webhook.post",
+        "config": {"url": "https://example.com/hook", "secret": "hooks"},
+    }
+    workflow, warnings = create_workflow(
+        workspace,
+        {"name": "w", "schema": "bill/invoice", "steps": [step]},
+        secrets=set(secrets.names(workspace)),
+    )
+    assert warnings == []
+    exported = json.dumps(export(workflow))
+    assert '"secret": "hooks"' in exported
+    assert "the-signing-value" not in exported
