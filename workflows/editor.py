@@ -184,6 +184,7 @@ def _context(request, workflow, data, draft, **extra):
         "invalid_count": sum(len(v) for v in by_step.values()) + len(general),
         "legacy_jumps": editing.legacy_jumps(data),
         "has_draft": draft is not None,
+        "stale_base": draft is not None and draft.base_version != workflow.current_version,
         "can_undo": can_undo,
         "can_redo": can_redo,
         **extra,

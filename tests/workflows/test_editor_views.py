@@ -350,3 +350,43 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
         {"address": "steps.0.next.0.steps.0", "step_id": jump_id, "provider": "silo.state"},
     ).content.decode()
     assert "This step contains deprecated conditions" not in html and "Go to" not in html
+
+
+def test_the_catalogue_is_filtered_to_the_workflows_schema(alice_client, alice):
+    party, _ = create_workflow(alice[1], {"name": "Party", "schema": "org/party", "steps": []})
+    invoice, _ = create_workflow(
+        alice[1], {"name": "Invoice", "schema": "bill/invoice", "steps": []}
+    )
+    query = "?list=steps&index=0"
+    party_html = alice_client.get(url(party, "edit_catalogue") + query).content.decode()
+    invoice_html = alice_client.get(url(invoice, "edit_catalogue") + query).content.decode()
+    assert 'value="sequence.assign"' in invoice_html  # numbering is for invoices
+    assert 'value="sequence.assign"' not in party_html
+    assert 'value="silo.state"' in party_html
+
+
+def test_a_workflow_without_a_name_is_marked_and_not_saved(alice_client, alice, workflow):
+    html = post(
+        alice_client, workflow, "edit_details", {"name": "  ", "description": ""}
+    ).content.decode()
+    assert "<code>name</code>" in html
+    html = post(alice_client, workflow, "edit_save", {}).content.decode()
+    assert "Not saved:" in html
+    workflow.refresh_from_db()
+    assert workflow.current_version == 1 and workflow.name == "Issue"
+
+
+def test_a_draft_older_than_the_live_version_is_flagged(alice_client, alice, workflow):
+    from workflows.services import save_version
+
+    post(alice_client, workflow, "edit_details", {"name": "Mine", "description": ""})
+    save_version(workflow, {**FLOW, "name": "Theirs"}, expected_version=1)
+    html = alice_client.get(url(workflow, "edit")).content.decode()
+    assert "Someone saved version 2 after your draft began" in html
+
+
+def test_other_workspaces_cannot_read_forms_either(client, bob, workflow):
+    client.force_login(bob[0])
+    assert client.get(url(workflow, "edit_step") + "?address=steps.0").status_code == 404
+    assert client.get(url(workflow, "edit_block") + "?address=steps.0").status_code == 404
+    assert client.get(url(workflow, "edit_details")).status_code == 404
