@@ -3,6 +3,7 @@ cluster run?
 
     .venv/bin/python bench/engine.py                      # embedded: SQLite + ORM broker
     .venv/bin/python -m tests.services -- .venv/bin/python bench/engine.py   # PG + Redis
+    ... bench/engine.py --workers 1,2,4 --floor   # and against PostgreSQL's own floor
 
 1. Overhead per step, in-process, no cluster: N one-step and N ten-step
    ``simulate.outcome`` jobs claimed and run one after another; the difference per
@@ -120,11 +121,31 @@ def through_cluster(workspace, steps, count, workers):
     return count / seconds
 
 
+def raw_floor(steps, count, workers):
+    """The same writes in plain psycopg (bench/raw_floor.py), measured in the same run."""
+    from django.db import connections
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import raw_floor as floor
+
+    connections.close_all()  # the floor's processes fork from this one
+    return floor.run(os.environ["DATABASE_URL"], steps, count, workers)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=400, help="jobs per cluster run")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", default="2", help="worker processes, or a list to compare: 1,2,4"
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="PostgreSQL: also run bench/raw_floor.py's claim loop with as many workers, "
+        "and print the engine's jobs/s as a fraction of it",
+    )
     options = parser.parse_args()
+    worker_counts = [int(n) for n in options.workers.split(",")]
     folder = setup()
     from django.db import connection
 
@@ -143,12 +164,17 @@ def main():
             f"  in-process: 1-step job {one * 1000:.2f} ms, 10-step job {ten * 1000:.2f} ms,"
             f" overhead per step {(ten - one) / 9 * 1000:.2f} ms"
         )
-        for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
-            rate = through_cluster(workspace, steps, count, options.workers)
-            print(
-                f"  cluster ({options.workers} workers): {steps:>2}-step jobs "
-                f"{rate:7.1f} jobs/s ({rate * steps:7.1f} steps/s) over {count} jobs"
-            )
+        for workers in worker_counts:
+            for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
+                rate = through_cluster(workspace, steps, count, workers)
+                line = (
+                    f"  cluster ({workers} workers): {steps:>2}-step jobs "
+                    f"{rate:7.1f} jobs/s ({rate * steps:7.1f} steps/s) over {count} jobs"
+                )
+                if options.floor and connection.vendor == "postgresql":
+                    floor = raw_floor(steps, count, workers)
+                    line += f"; raw floor {floor:7.1f} jobs/s, engine = {rate / floor:4.0%}"
+                print(line, flush=True)
     finally:
         from jobs.models import Job
 
