@@ -11,7 +11,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
@@ -37,7 +39,18 @@ def test_the_tested_document_is_the_served_one(alice_api):
 
 
 @pytest.fixture
-def known_things(alice, invoice_doc, settings):
+def in_test_transaction():
+    """The app runs in this thread inside the test's transaction: like Django's test
+    client, keep its request signals from closing that connection (PostgreSQL)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def known_things(alice, invoice_doc, settings, in_test_transaction):
     settings.API_RATE_LIMIT_PER_MINUTE = 0
     create_workflow(alice[1], INVOICE_FLOW)
     create_entry(alice[1], invoice_doc, key="known")
