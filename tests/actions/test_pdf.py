@@ -321,3 +321,15 @@ def test_a_job_without_an_entry_has_nothing_to_print(alice):
     job = run_flow(alice[1], [step()], args={"customer": "x"})
 
     assert (intent(job).status, intent(job).code) == ("KO", "no_entry")
+
+
+def test_the_pdf_is_titled_and_signed_by_its_supplier():
+    printed = pdf.render_pdf(pdf.layout("bill/invoice", invoice(code="F-9")))
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(printed)
+        file.flush()
+        info = subprocess.run(["pdfinfo", file.name], capture_output=True, check=True).stdout
+
+    assert re.search(rb"^Title: +Invoice F-9$", info, re.M)
+    assert re.search(rb"^Author: +Acme Supplies S.L.$", info, re.M)

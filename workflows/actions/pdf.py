@@ -185,7 +185,13 @@ def layout(schema, doc, *, locale=""):
         party = rendering.party_view(inner)
         if not party or not party["name"].strip():
             raise InvalidDocument("The party cannot be printed: it has no name (name).")
-        return {**context, "kind": "party", "title": party["name"], "party": party}
+        return {
+            **context,
+            "kind": "party",
+            "title": party["name"],
+            "party": party,
+            "author": party["name"],
+        }
     if schema not in rendering.INVOICE_LIKE:
         raise InvalidDocument(f"A {schema} document cannot be printed as a PDF.")
     missing = missing_for_invoice(inner)
@@ -202,8 +208,14 @@ def layout(schema, doc, *, locale=""):
     tags = inner.get("$tags") if isinstance(inner.get("$tags"), list) else []
     if schema == "bill/invoice" and "simplified" in tags:
         title = f"Simplified {title[0].lower()}{title[1:]}"
-    payable = next((row["value"] for row in view["totals"] if row["key"] == "payable"), "")
-    return {**context, "kind": "invoice", "title": title, "view": view, "payable": payable}
+    return {
+        **context,
+        "kind": "invoice",
+        "schema": schema,
+        "title": title,
+        "view": view,
+        "author": view["supplier"]["name"],
+    }
 
 
 def render_pdf(context, *, style="classic", logo_url=""):
