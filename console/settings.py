@@ -191,6 +191,26 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"  # the entry page previews its own PDFs in a frame
 
+# Outbound calls and workspace secrets (webhook.post, entry.fetch, email.send).
+# Workspace secrets are encrypted with this key (a Fernet key or any passphrase); when
+# unset it is derived from SECRET_KEY, and changing either makes stored secrets unreadable.
+CONSOLE_SECRETS_KEY = os.environ.get("CONSOLE_SECRETS_KEY", "")
+# Private networks webhooks and fetches may reach without a workspace's opt-in (CIDRs).
+OUTBOUND_ALLOWED_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("CONSOLE_OUTBOUND_ALLOWED_NETWORKS", "").split(",")
+    if n.strip()
+]
+# The SMTP server email.send uses when a workspace has none of its own.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
