@@ -99,6 +99,14 @@ def invoice_view(inner, numbers=PLAIN):
             "regime": _text(inner.get("$regime")),
             "order": _text(_obj(inner.get("ordering")).get("code")),
         },
+        "exchange_rates": [
+            {
+                "from": _text(rate.get("from")),
+                "to": _text(rate.get("to")),
+                "amount": numbers.quantity(rate.get("amount")),
+            }
+            for rate in _items(inner.get("exchange_rates"))
+        ],
         "currency": _text(inner.get("currency")),
         "supplier": party_view(inner.get("supplier")),
         "customer": party_view(inner.get("customer")),

@@ -333,3 +333,12 @@ def test_the_pdf_is_titled_and_signed_by_its_supplier():
 
     assert re.search(rb"^Title: +Invoice F-9$", info, re.M)
     assert re.search(rb"^Author: +Acme Supplies S.L.$", info, re.M)
+
+
+def test_a_foreign_currency_invoice_states_its_exchange_rates():
+    page = pdf.layout("bill/invoice", load_gobl("es-invoice-es-usd.json"))
+
+    text = text_of(pdf.render_pdf(page), layout=True)
+
+    assert "Currency USD" in text
+    assert "Exchange rates 1 USD = 0,875967 EUR" in text
