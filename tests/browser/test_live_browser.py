@@ -1,0 +1,152 @@
+"""Live pages in a real browser: the entry's activity tab, History, cancel, bulk run.
+
+An engine thread runs jobs the way a ``jobworker`` does; the browser learns of each
+change through its WebSocket (the embedded relay: the in-memory channel layer fed by
+polling the change feed), never by reloading. ``window.stayed`` is set once per page
+and checked at the end: a reload would have cleared it.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from jobs.models import Job
+from jobs.services import create_job
+from silo.models import Entry
+from silo.services import create_entry
+from tests.browser import test_run_browser
+from tests.conftest import load_gobl
+from workflows.services import create_workflow
+
+pytestmark = pytest.mark.browser
+
+# The engine thread of test_run_browser, as fixtures of this module too.
+patient_sqlite = test_run_browser.patient_sqlite
+worker = test_run_browser.worker
+
+THREE_STEPS = {
+    "name": "Hold, register, note",
+    "schema": "bill/invoice",
+    "steps": [
+        {"id": "hold", "name": "Hold a moment", "provider": "delay.wait", "config": {"seconds": 1}},
+        {
+            "id": "register",
+            "name": "Mark registered",
+            "provider": "silo.state",
+            "config": {"state": "registered"},
+        },
+        {
+            "id": "note",
+            "name": "Note it",
+            "provider": "simulate.outcome",
+            "config": {"status": "OK", "message": "Noted"},
+        },
+    ],
+}
+LONG_WAIT = {
+    "name": "Wait a minute",
+    "schema": "bill/invoice",
+    "steps": [{"id": "wait", "provider": "delay.wait", "config": {"seconds": 60}}],
+}
+REGISTER = {
+    "name": "Register all",
+    "schema": "bill/invoice",
+    "steps": [{"id": "s", "provider": "silo.state", "config": {"state": "registered"}}],
+}
+
+
+def invoice(workspace, state="draft"):
+    entry, _ = create_entry(workspace, load_gobl("es-invoice-es-es-freelance.json"), state=state)
+    return entry
+
+
+def mark(page):
+    page.wait_for_function("document.documentElement.dataset.live === 'connected'")
+    page.evaluate("window.stayed = true")
+
+
+def stayed(page):
+    return page.evaluate("window.stayed === true")
+
+
+def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, worker, screenshot):
+    entry = invoice(alice[1])
+    create_workflow(alice[1], THREE_STEPS)
+    page = login("alice")
+    history = page.context.new_page()
+    history.goto("/jobs/")
+    expect(history.get_by_text("No jobs yet")).to_be_visible()
+    mark(history)
+
+    page.goto(f"/silo/{entry.pk}/?tab=activity")
+    mark(page)
+    page.get_by_role("button", name="Run Workflow").click()
+    page.get_by_role("dialog", name="Run a workflow").get_by_role(
+        "button", name="Run workflow"
+    ).click()
+
+    job_card = page.locator(".entry-job")
+    steps = job_card.locator("ol.timeline > li")
+    expect(steps.first).to_contain_text("Hold a moment")
+    expect(steps.first.locator(".badge").first).to_have_text("WAIT")
+    expect(steps).to_have_count(3)
+    expect(steps.nth(1)).to_contain_text("State set to registered")
+    expect(steps.nth(2)).to_contain_text("Noted")
+    expect(job_card.get_by_test_id("job-status")).to_have_text("OK")
+    expect(page.locator("#entry-facts")).to_contain_text("Registered")
+    assert stayed(page)
+    screenshot(page, "live-activity")
+
+    row = history.locator("table.jobs tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Hold, register, note")
+    expect(row.get_by_test_id("job-status")).to_have_text("OK")
+    assert stayed(history)
+    screenshot(history, "live-history")
+
+
+def test_cancel_a_waiting_job_and_filter_history_by_status(login, alice, worker, screenshot):
+    entry = invoice(alice[1])
+    waiting, _ = create_workflow(alice[1], LONG_WAIT)
+    quick, _ = create_workflow(alice[1], REGISTER)
+    job, _ = create_job(alice[1], waiting, entry=entry)
+    create_job(alice[1], quick, entry=entry)
+    page = login("alice")
+
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("job-status")).to_have_text("Waiting")
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
+
+    page.get_by_role("navigation").get_by_role("link", name="History").click()
+    rows = page.locator("table.jobs tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Status").select_option("CANCEL")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Wait a minute")
+    page.get_by_label("Status").select_option("OK")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Register all")
+    screenshot(page, "history-filtered")
+
+
+def test_bulk_run_on_a_filter_of_twenty_entries(login, alice, worker, screenshot):
+    for _ in range(20):
+        invoice(alice[1], state="draft")
+    invoice(alice[1], state="sent")
+    create_workflow(alice[1], REGISTER)
+    page = login("alice")
+
+    page.goto("/silo/")
+    page.get_by_label("State").select_option("draft")
+    page.wait_for_url("**/silo/?*state=draft*")
+    page.get_by_role("link", name="Run a workflow on these…").click()
+    page.get_by_label("Workflow", exact=True).select_option(label="Register all (bill/invoice)")
+    expect(page.get_by_test_id("bulk-count")).to_contain_text("on 20 bill/invoice entries")
+    page.get_by_role("button", name="Run on 20 entries").click()
+
+    expect(page.get_by_test_id("batch-done")).to_have_text("20 of 20", timeout=30_000)
+    expect(page.get_by_test_id("batch-OK")).to_have_text("20")
+    expect(page.locator("#batch-progress progress")).to_have_attribute("value", "20")
+    screenshot(page, "bulk-run-done")
+    assert Entry.objects.filter(state="registered").count() == 20
+    assert Job.objects.filter(batch__isnull=False).count() == 20
