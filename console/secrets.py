@@ -1,7 +1,7 @@
 """Workspace secrets: set, delete, list names, and reveal one when an action needs it.
 
 Values are encrypted with Fernet (AES-128-CBC with HMAC-SHA256). The key comes from
-``CONSOLE_SECRETS_KEY`` (environment or settings) and is otherwise derived from
+the ``CONSOLE_SECRETS_KEY`` setting (environment variable) and is otherwise derived from
 ``SECRET_KEY``; changing that key makes stored secrets unreadable, so a production
 install should set ``CONSOLE_SECRETS_KEY`` once and keep it. Nothing here puts a value
 in an exception, a log line or a return value other than ``reveal``'s.
@@ -9,12 +9,12 @@ in an exception, a log line or a return value other than ``reveal``'s.
 
 import base64
 import hashlib
-import os
 import re
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from console.models import Secret
 
@@ -33,9 +33,7 @@ class SecretMissing(SecretError):
 
 
 def _fernet():
-    configured = getattr(settings, "CONSOLE_SECRETS_KEY", "") or os.environ.get(
-        "CONSOLE_SECRETS_KEY", ""
-    )
+    configured = getattr(settings, "CONSOLE_SECRETS_KEY", "")
     if configured:
         try:
             return Fernet(configured)
@@ -57,6 +55,7 @@ def validate_name(name):
     return name
 
 
+@sensitive_variables("value", "ciphertext")
 def set_secret(workspace, name, value):
     """Store ``value`` under ``name``, replacing any earlier value. Returns ``created``."""
     name = validate_name(name)
@@ -86,6 +85,7 @@ def names(workspace):
     return list(Secret.objects.in_workspace(workspace).values_list("name", flat=True))
 
 
+@sensitive_variables()
 def reveal(workspace, name):
     """The secret's value, for the action that uses it right now. Raises SecretError."""
     stored = Secret.objects.in_workspace(workspace).filter(name=name)

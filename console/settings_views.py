@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from console import secrets
@@ -75,6 +76,7 @@ def page(request):
     return render(request, "console/settings.html", _context(request))
 
 
+@sensitive_post_parameters("value")  # kept out of error reports
 @require_POST
 @workspace_required
 @owner_required
