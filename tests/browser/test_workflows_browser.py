@@ -76,6 +76,7 @@ def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url,
 
     row = page.locator("tr", has_text=source.name)
     row.get_by_label(f"Actions for {source.name}").click()
+    screenshot(page, "workflows-list-menu")
     row.get_by_role("menuitem", name="Copy JSON").click()
     expect(page.get_by_role("status")).to_have_text("Copied the workflow's JSON to the clipboard.")
 
