@@ -50,9 +50,21 @@ class ConsoleAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(_workflow_components())
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation["responses"] = _merged_statuses(operation["responses"])
         if "SavedOut" in components:
             components["SavedOut"]["properties"]["workflow"] = workflows.DOCUMENT_REF
         return schema
+
+
+def _merged_statuses(responses):
+    """django-ninja keys statuses by int and ``openapi_extra`` by text: one key each,
+    or the JSON document has duplicate keys (which Swagger UI refuses)."""
+    merged = {}
+    for status, response in responses.items():
+        merged[str(status)] = {**merged.get(str(status), {}), **response}
+    return merged
 
 
 def _workflow_components():

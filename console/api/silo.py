@@ -152,7 +152,10 @@ def list_entries(request, filters: Query[EntryFilters]):
 
 
 @router.get(
-    "/silo/entries/{entry_id}", response=responses(EntryOut, 404), by_alias=True, summary="Get"
+    "/silo/entries/{entry_id}",
+    response=responses(EntryOut, 404),
+    by_alias=True,
+    summary="Get an entry",
 )
 def get(request, entry_id: uuid.UUID):
     return _entry_json(_entry(request, entry_id))

@@ -33,9 +33,17 @@ LENIENT = [positive_data_acceptance, negative_data_rejection]
 
 
 def test_the_tested_document_is_the_served_one(alice_api):
-    served = alice_api.get("/openapi.json").json()
+    document = alice_api.get("/openapi.json")
+    served = document.json()
     assert served == json.loads(json.dumps(api.get_openapi_schema()))
+    json.loads(document.content, object_pairs_hook=_refuse_duplicate_keys)
     assert len(served["paths"]) >= 10
+
+
+def _refuse_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys in {keys}"  # Swagger UI refuses them
+    return dict(pairs)
 
 
 @pytest.fixture
