@@ -18,9 +18,10 @@ from workflows.services import create_workflow, export
 pytestmark = pytest.mark.browser
 
 
-def test_switch_to_developer_mode_and_back(login, alice, screenshot):
+def test_switch_to_developer_mode_and_back(login, alice, server_url, screenshot):
     workflow, _ = create_workflow(alice[1], templates.get("issue-and-send"))
     page = login("alice")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
     page.goto(f"/workflows/{workflow.pk}/")
 
     page.get_by_role("switch", name="Developer mode").click()
@@ -32,6 +33,9 @@ def test_switch_to_developer_mode_and_back(login, alice, screenshot):
         "aria-checked", "true"
     )
     screenshot(page, "developer-mode")
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("status")).to_have_text("Copied to the clipboard.")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == document
     document["name"] = "Issue, send and file"
     editor.fill(json.dumps(document, indent=2))
     page.get_by_role("switch", name="Developer mode").click()
