@@ -87,7 +87,7 @@ def set_secret(request):
     name = form.cleaned_data["name"]
     created = secrets.set_secret(request.workspace, name, form.cleaned_data["value"])
     note = f"Secret {name} {'added' if created else 'replaced'}."
-    return _done(request, "console/_secrets.html", note, "secrets_notice")
+    return _done(request, "console/_secrets_changed.html", note, "secrets_notice")
 
 
 @require_POST
@@ -99,7 +99,7 @@ def delete_secret(request):
         note = f"Secret {name} deleted."
     else:
         note = f"There is no secret named {name}."
-    return _done(request, "console/_secrets.html", note, "secrets_notice")
+    return _done(request, "console/_secrets_changed.html", note, "secrets_notice")
 
 
 @require_POST
