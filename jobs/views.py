@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console.workspaces import get_scoped_or_404, scoped, workspace_required
-from jobs import engine, live, selectors
+from jobs import engine, live, reruns, selectors
 from jobs.models import Job, Status
-from jobs.services import JobError, create_job
+from jobs.services import JobError
 from workflows.models import Workflow
 
 RERUN_CHOICES = ("pinned", "latest")
@@ -140,23 +140,18 @@ def cancel(request, job_id):
 @require_POST
 @workspace_required
 def rerun(request, job_id):
-    """Run the job again from the start, on its pinned version or the latest one."""
+    """Run the job again from the start (or its failed step), on its pinned version or
+    the latest one."""
     job = _job(request, job_id)
     choice = request.POST.get("version")
     if choice not in RERUN_CHOICES:
         messages.error(request, "Choose to rerun on the pinned version or the latest one.")
         return redirect("jobs:detail", job_id=job.pk)
     version = job.version if choice == "pinned" else job.workflow.current()
+    from_failed_step = request.POST.get("start") == "failed"
     try:
-        rerun_job, _ = create_job(
-            request.workspace,
-            job.workflow,
-            entry=job.entry,
-            args=job.args,
-            tags=job.tags,
-            trigger=f"rerun of {short_id(job)} on version {version.number}",
-            actor=request.user,
-            version=version,
+        rerun_job = reruns.rerun(
+            job, version, actor=request.user, from_failed_step=from_failed_step
         )
     except JobError as error:
         messages.error(request, f"The job cannot be rerun: {error}")
@@ -180,5 +175,6 @@ def _job_context(job, **extra):
         "job": job,
         "short_id": short_id(job),
         "steps": selectors.timeline(job),
+        "failed_step": reruns.failed_step(job),
         "duration": selectors.job_duration(job),
     }

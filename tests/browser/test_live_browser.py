@@ -15,7 +15,7 @@ from silo.models import Entry
 from silo.services import create_entry
 from tests.browser import test_run_browser
 from tests.conftest import load_gobl
-from workflows.services import create_workflow
+from workflows.services import create_workflow, save_version
 
 pytestmark = pytest.mark.browser
 
@@ -150,3 +150,33 @@ def test_bulk_run_on_a_filter_of_twenty_entries(login, alice, worker, screenshot
     screenshot(page, "bulk-run-done")
     assert Entry.objects.filter(state="registered").count() == 20
     assert Job.objects.filter(batch__isnull=False).count() == 20
+
+
+def sim(step_id, status):
+    return {"id": step_id, "provider": "simulate.outcome", "config": {"status": status}}
+
+
+def test_rerun_a_failed_job_from_its_failed_step(login, alice, worker, screenshot):
+    entry = invoice(alice[1])
+    flow = {"name": "Check twice", "schema": "bill/invoice"}
+    workflow, _ = create_workflow(
+        alice[1], {**flow, "steps": [sim("first", "OK"), sim("second", "KO")]}
+    )
+    job, _ = create_job(alice[1], workflow, entry=entry)
+    page = login("alice")
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("job-status")).to_have_text("KO")
+    save_version(
+        workflow, {**flow, "steps": [sim("first", "OK"), sim("second", "OK")]}, expected_version=1
+    )
+    page.reload()
+
+    rerun = page.get_by_role("form", name="Rerun from the failed step")
+    expect(rerun).to_contain_text("second")
+    rerun.get_by_role("button", name="On the latest version (2)").click()
+
+    expect(page.get_by_test_id("job-status")).to_have_text("OK")
+    expect(page.locator("ol.timeline > li")).to_have_count(1)
+    expect(page.locator("ol.timeline > li")).to_have_attribute("data-step", "second")
+    expect(page.get_by_text("from step second on version 2")).to_be_visible()
+    screenshot(page, "rerun-from-failed-step")

@@ -81,3 +81,39 @@ def test_an_unknown_choice_runs_nothing(alice_client, alice):
     assert response.status_code == 200
     assert "pinned version or the latest" in response.content.decode()
     assert Job.objects.count() == 1
+
+
+def test_rerun_from_the_failed_step_skips_the_steps_that_succeeded(alice_client, alice):
+    user, workspace = alice
+    workflow, _ = create_workflow(workspace, definition(ok("first"), ko("second"), ok("third")))
+    job, _ = create_job(workspace, workflow, entry=make_entry(workspace), actor=user)
+    job = finish(job)
+    assert (
+        "Rerun from the failed step <code>second</code>"
+        in alice_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    )
+    save_version(workflow, definition(ok("first"), ok("second"), ok("third")), expected_version=1)
+
+    alice_client.post(
+        reverse("jobs:rerun", args=[job.pk]), {"version": "latest", "start": "failed"}
+    )
+
+    again = finish(Job.objects.exclude(pk=job.pk).get())
+    assert again.status == Status.OK
+    assert [i.step_id for i in again.intents.order_by("seq")] == ["second", "third"]
+    assert again.trigger == f"rerun of {str(job.pk)[:8]} from step second on version 2"
+
+
+def test_rerun_from_a_step_the_latest_version_lacks_says_so(alice_client, alice):
+    user, workspace = alice
+    workflow, _ = create_workflow(workspace, definition(ko("gone")))
+    job, _ = create_job(workspace, workflow, entry=make_entry(workspace), actor=user)
+    job = finish(job)
+    save_version(workflow, definition(ok("other")), expected_version=1)
+
+    response = alice_client.post(
+        reverse("jobs:rerun", args=[job.pk]), {"version": "latest", "start": "failed"}, follow=True
+    )
+
+    assert "Version 2 has no step &#x27;gone&#x27;." in response.content.decode()
+    assert Job.objects.count() == 1
