@@ -342,3 +342,20 @@ def test_a_foreign_currency_invoice_states_its_exchange_rates():
 
     assert "Currency USD" in text
     assert "Exchange rates 1 USD = 0,875967 EUR" in text
+
+
+@pytest.mark.parametrize(
+    "name, title",
+    [
+        ("es-invoice-es-es.json", "Invoice"),
+        ("es-credit-note-es-es-tbai.json", "Credit note"),
+        ("es-invoice-es-simplified.json", "Simplified invoice"),
+        ("pl-invoice-self-billed.json", "Self-billed invoice"),
+        ("es-order.json", "Order"),
+        ("es-delivery.json", "Delivery note"),
+    ],
+)
+def test_the_title_says_what_kind_of_document_it_is(name, title):
+    doc = load_gobl(name)
+
+    assert pdf.layout(documents.schema_of(doc), doc)["title"] == title

@@ -48,6 +48,7 @@ TITLES = {
     "other": "Invoice",
 }
 SCHEMA_TITLES = {"bill/order": "Order", "bill/delivery": "Delivery note"}
+TAG_TITLES = {"simplified": "Simplified", "self-billed": "Self-billed"}  # GOBL $tags
 
 
 class InvalidDocument(ValueError):
@@ -206,8 +207,9 @@ def layout(schema, doc, *, locale=""):
         raise InvalidDocument(f"The invoice cannot be laid out: {error}") from error
     title = SCHEMA_TITLES.get(schema) or TITLES.get(view["heading"]["type"], "Invoice")
     tags = inner.get("$tags") if isinstance(inner.get("$tags"), list) else []
-    if schema == "bill/invoice" and "simplified" in tags:
-        title = f"Simplified {title[0].lower()}{title[1:]}"
+    for tag, word in TAG_TITLES.items():
+        if schema == "bill/invoice" and tag in tags:
+            title = f"{word} {title[0].lower()}{title[1:]}"
     return {
         **context,
         "kind": "invoice",
