@@ -6,9 +6,9 @@ the supplier country's number format (Babel, from the Unicode CLDR: "1.234,56 â‚
 in Spain, "$1,234.56" in the US), a choice of styles (Django templates under
 ``templates/pdf/<style>/``), an optional logo, and the attachment itself.
 
-WeasyPrint may fetch nothing: the page is built only from the template, the document's
-escaped text and a logo passed in as a ``data:`` URL, so a document cannot make the
-worker read files or call the network.
+WeasyPrint may fetch ``data:`` URLs only: the page is built from the template, the
+document's escaped text and a logo passed in as a ``data:`` URL, so neither a document
+nor an SVG logo can make the worker read files or call the network.
 """
 
 import base64
