@@ -359,3 +359,21 @@ def test_the_title_says_what_kind_of_document_it_is(name, title):
     doc = load_gobl(name)
 
     assert pdf.layout(documents.schema_of(doc), doc)["title"] == title
+
+
+def test_an_svg_logo_is_drawn_but_may_not_pull_in_files(alice, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(PNG)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">'
+        '<rect width="120" height="40" fill="#1f4e79"/>'
+        f'<image href="file://{secret}" width="40" height="40"/></svg>'
+    ).encode()
+    entry = make_entry(alice[1])
+    add_attachment(entry, "logo.svg", svg)
+
+    job = run_flow(alice[1], [step(logo="logo.svg")], entry=entry)
+
+    assert intent(job).status == "OK"
+    printed = Attachment.objects.get(entry=entry, mime="application/pdf").file.read()
+    assert image_count(printed) == 0  # the rectangle is drawn as vectors; the file is not read
