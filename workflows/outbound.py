@@ -10,8 +10,10 @@ that way). Redirects are followed here, hop by hop, each hop checked the same wa
 Errors name the host, never the path or query, which may carry tokens.
 """
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,7 +79,7 @@ def request(
     deadline = time.monotonic() + timeout
     headers = {"User-Agent": USER_AGENT, **(headers or {})}
     target = _parse(url)
-    with httpx.Client(trust_env=False, follow_redirects=False) as client:
+    with httpx.Client(verify=_tls(), trust_env=False, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             response = _send(
                 client, method, target, headers, content, deadline, max_bytes, allow_private
@@ -95,6 +97,14 @@ def request(
     raise OutboundError(
         "too_many_redirects", f"{target.host} redirected more than {MAX_REDIRECTS} times."
     )
+
+
+@functools.cache
+def _tls():
+    """One TLS context for every call: loading the CA bundle costs tens of milliseconds."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _parse(url):
