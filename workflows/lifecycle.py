@@ -35,3 +35,8 @@ def remove(workflow):
         Workflow.objects.filter(pk=workflow.pk).update(archived=True)
     workflow.archived = True
     return "archived"
+
+
+def unarchive(workflow):
+    Workflow.objects.filter(pk=workflow.pk).update(archived=False)
+    workflow.archived = False

@@ -7,15 +7,15 @@ workflows and jobs there are (no query per row).
 
 from django.db.models import OuterRef, Subquery
 
-from jobs.models import Job, Status
+from jobs.models import Job
 
 
-def with_last_run(workflows):
-    """Live (not archived) workflows by name, annotated with ``last_run_at``,
+def with_last_run(workflows, *, archived=False):
+    """Live (or, asked, archived) workflows by name, annotated with ``last_run_at``,
     ``last_run_status`` and ``last_run_id`` (None when never run)."""
     last = Job.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
     return (
-        workflows.filter(archived=False)
+        workflows.filter(archived=archived)
         .defer("description")
         .annotate(
             last_run_at=Subquery(last.values("created_at")[:1]),
@@ -24,8 +24,3 @@ def with_last_run(workflows):
         )
         .order_by("name", "id")
     )
-
-
-def status_label(status):
-    """The human label of a job status code, as History shows it."""
-    return Status(status).label if status in Status.values else status

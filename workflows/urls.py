@@ -16,6 +16,7 @@ urlpatterns = [
     path("<uuid:workflow_id>/duplicate/", views.duplicate, name="duplicate"),
     path("<uuid:workflow_id>/export.json", views.export_json, name="export"),
     path("<uuid:workflow_id>/delete/", views.delete, name="delete"),
+    path("<uuid:workflow_id>/unarchive/", views.unarchive, name="unarchive"),
     path("<uuid:workflow_id>/run/", run.run_panel, name="run_panel"),
     path("<uuid:workflow_id>/run/start/", run.run_start, name="run_start"),
     path("<uuid:workflow_id>/developer/", developer.developer_mode, name="developer"),

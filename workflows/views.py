@@ -27,12 +27,18 @@ def workflow_list(request):
 def _render_list(request, *, dialog=None, status=200, **context):
     if dialog and request.htmx and request.method == "GET":
         return render(request, dialog, context, status=status)
-    workflows = with_row_urls(listing.with_last_run(scoped(request, Workflow)))
-    context = {"workflows": workflows, "dialog": dialog, **context}
+    archived = request.GET.get("archived") == "1"
+    workflows = listing.with_last_run(scoped(request, Workflow), archived=archived)
+    context = {
+        "workflows": with_row_urls(workflows),
+        "archived": archived,
+        "dialog": dialog,
+        **context,
+    }
     return render(request, "workflows/list.html", context, status=status)
 
 
-ROW_URLS = ("edit", "run_panel", "duplicate", "export", "delete")
+ROW_URLS = ("edit", "run_panel", "duplicate", "export", "delete", "unarchive")
 
 
 def with_row_urls(workflows):
@@ -140,4 +146,14 @@ def delete(request, workflow_id):
         )
     else:
         messages.success(request, f"Deleted {workflow.name}.")
+    return redirect("workflows:list")
+
+
+@require_POST
+@workspace_required
+def unarchive(request, workflow_id):
+    """Bring an archived workflow back to the list; it can run again."""
+    workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=True)
+    lifecycle.unarchive(workflow)
+    messages.success(request, f"{workflow.name} is back in the list.")
     return redirect("workflows:list")

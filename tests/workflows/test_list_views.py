@@ -258,6 +258,30 @@ def test_delete_archives_a_workflow_with_jobs(alice_client, alice):
     assert list(response.context["workflows"]) == []
 
 
+def test_archived_workflows_are_listed_apart_and_can_come_back(alice_client, alice):
+    workflow = make_workflow(alice[1], "Used")
+    run_once(alice[1], workflow)
+    make_workflow(alice[1], "Live")
+    alice_client.post(reverse("workflows:delete", args=[workflow.pk]))
+
+    archived = alice_client.get(reverse("workflows:list"), {"archived": "1"})
+    assert [w.name for w in archived.context["workflows"]] == ["Used"]
+    assert "Unarchive" in archived.content.decode()
+
+    response = alice_client.post(reverse("workflows:unarchive", args=[workflow.pk]), follow=True)
+
+    workflow.refresh_from_db()
+    assert not workflow.archived
+    assert [w.name for w in response.context["workflows"]] == ["Live", "Used"]
+    assert "Used is back in the list." in response.content.decode()
+
+
+def test_unarchive_refuses_a_live_workflow(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    response = alice_client.post(reverse("workflows:unarchive", args=[workflow.pk]))
+    assert response.status_code == 404
+
+
 def test_delete_needs_a_post(alice_client, alice):
     workflow = make_workflow(alice[1])
     alice_client.get(reverse("workflows:delete", args=[workflow.pk]))
@@ -266,17 +290,21 @@ def test_delete_needs_a_post(alice_client, alice):
 
 def test_another_workspaces_workflow_is_a_404_for_every_action(alice_client, bob):
     theirs = make_workflow(bob[1], "Bob's")
+    archived = make_workflow(bob[1], "Bob's old")
+    Workflow.objects.filter(pk=archived.pk).update(archived=True)
+    assert alice_client.post(reverse("workflows:unarchive", args=[archived.pk])).status_code == 404
     urls = [
         ("get", "workflows:export"),
         ("post", "workflows:duplicate"),
         ("get", "workflows:delete"),
         ("post", "workflows:delete"),
+        ("post", "workflows:unarchive"),
     ]
     for method, name in urls:
         response = getattr(alice_client, method)(reverse(name, args=[theirs.pk]))
         assert response.status_code == 404, name
     theirs.refresh_from_db()
-    assert not theirs.archived and Workflow.objects.count() == 1
+    assert not theirs.archived and Workflow.objects.filter(archived=True).count() == 1
 
 
 def test_the_list_needs_a_login(client):
