@@ -31,7 +31,9 @@ def developer_mode(request, workflow_id):
         pasted = paste.read(text, request.workspace)
         _check_schema(workflow, pasted)
     except paste.PasteError as error:
-        return _render(request, workflow, text, issues=error.issues, status=400)
+        return _render(
+            request, workflow, text, issues=error.issues, position=error.position, status=400
+        )
     drafts.store(workflow, request.user, pasted.definition())
     for warning in pasted.warnings:
         messages.warning(request, f"Warning: {warning}")
@@ -64,6 +66,6 @@ def _check_schema(workflow, pasted):
         )
 
 
-def _render(request, workflow, text, *, issues=None, status=200):
-    context = {"workflow": workflow, "text": text, "issues": issues}
+def _render(request, workflow, text, *, issues=None, position=None, status=200):
+    context = {"workflow": workflow, "text": text, "issues": issues, "position": position}
     return render(request, "workflows/_developer_page.html", context, status=status)

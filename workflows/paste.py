@@ -16,10 +16,15 @@ MAX_CHARS = 1_000_000
 
 
 class PasteError(ValueError):
-    """The text is not a valid workflow; ``issues`` name the JSON path of each problem."""
+    """The text is not a valid workflow; ``issues`` name the JSON path of each problem.
 
-    def __init__(self, issues):
+    ``position`` is ``(line, column)`` of a JSON syntax error, both from 1, for the page
+    to put the cursor there.
+    """
+
+    def __init__(self, issues, position=None):
         self.issues = issues
+        self.position = position
         super().__init__("; ".join(str(i) for i in issues))
 
 
@@ -39,21 +44,17 @@ class Pasted:
 
 def read(text, workspace):
     """Parse and validate pasted text; returns Pasted or raises PasteError."""
-    text = (text or "").strip()
-    if not text:
+    text = text or ""
+    if not text.strip():
         raise PasteError([_issue("", "paste a workflow's JSON: the text is empty")])
     if len(text) > MAX_CHARS:
         raise PasteError([_issue("", f"the text is too long (more than {MAX_CHARS:,} characters)")])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PasteError(
-            [
-                _issue(
-                    "", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-                )
-            ]
-        ) from None
+        where = f"line {error.lineno}, column {error.colno}"
+        issue = _issue("", f"not valid JSON: {error.msg} at {where}")
+        raise PasteError([issue], position=(error.lineno, error.colno)) from None
     try:
         workflow, warnings = definition.parse(data, secrets=secret_names(workspace))
     except definition.DefinitionError as error:

@@ -117,7 +117,14 @@ def import_json(request):
     try:
         pasted = paste.read(text, request.workspace)
     except paste.PasteError as error:
-        return _render_list(request, dialog=dialog, text=text, issues=error.issues, status=400)
+        return _render_list(
+            request,
+            dialog=dialog,
+            text=text,
+            issues=error.issues,
+            position=error.position,
+            status=400,
+        )
     workflow, _ = services.create_workflow(
         request.workspace, pasted.definition(), actor=request.user
     )

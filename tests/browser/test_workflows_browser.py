@@ -67,6 +67,14 @@ def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, scree
     )
     assert '"MAYBE"' in page.get_by_label("Workflow JSON").input_value()
     screenshot(page, "developer-mode-error")
+
+    page.get_by_label("Workflow JSON").fill('{\n  "name": "x",\n  oops\n}')
+    page.get_by_role("switch", name="Developer mode").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("not valid JSON")
+    expect(page.get_by_label("Workflow JSON")).to_be_focused()
+    cursor = page.get_by_label("Workflow JSON").evaluate("area => area.selectionStart")
+    assert cursor == len('{\n  "name": "x",\n  ')  # where "oops" begins
     assert drafts.get(workflow, alice[0]) is None
 
 

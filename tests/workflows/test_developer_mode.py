@@ -84,6 +84,7 @@ def test_broken_json_says_where(alice_client, alice):
 
     assert response.status_code == 400
     assert "line 3, column 1" in response.content.decode()
+    assert 'data-error-line="3" data-error-column="1"' in response.content.decode()
 
 
 def test_the_schema_cannot_change(alice_client, alice):
