@@ -72,10 +72,11 @@ def free_port(host="127.0.0.1"):
 
 class SmtpReceiver:
     """An aiosmtpd server on loopback. ``replies`` script the answers to DATA (then
-    ``250``); ``password`` makes it require AUTH with user ``mailer``. Every message it
+    ``250``); ``refuse`` maps recipients to the answer to their RCPT TO; ``password``
+    makes it require AUTH with user ``mailer``. Every message it
     got, accepted or not, is kept parsed in ``messages``."""
 
-    def __init__(self, *replies, password=None):
+    def __init__(self, *replies, password=None, refuse=None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -84,7 +85,15 @@ class SmtpReceiver:
         self.logins = []
         receiver = self
 
+        refusals = dict(refuse or {})  # recipient -> reply to its RCPT TO
+
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+                if address in refusals:
+                    return refusals[address]
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 receiver.messages.append((envelope.rcpt_tos, parsed))

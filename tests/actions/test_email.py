@@ -101,6 +101,20 @@ def test_a_5xx_is_ko_with_the_smtp_code(workspace, entry):
     assert len(server.messages) == 1
 
 
+def test_refused_recipients_a_5xx_is_ko_a_4xx_is_retried(workspace, entry):
+    refuse = {"gone@example.com": "550 5.1.1 No such user", "full@example.com": "452 4.2.2 Full"}
+    with SmtpReceiver(refuse=refuse) as server:
+        use_smtp(workspace, server)
+        gone = run_flow(workspace, [send(to="gone@example.com")], entry=entry)
+        step = {**send(to="full@example.com"), "retry": {"max_attempts": 2, "backoff_s": 0}}
+        full = run_flow(workspace, [step], entry=entry)
+
+    assert events(gone) == [("KO", "550")]
+    assert "gone@example.com (550)" in gone.faults[0]["message"]
+    assert events(full) == [("RETRY", "452"), ("KO", "452")]
+    assert server.messages == []
+
+
 def test_no_recipient_is_ko_no_recipient(workspace, entry):
     with SmtpReceiver() as server:
         use_smtp(workspace, server)
