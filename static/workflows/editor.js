@@ -18,9 +18,17 @@
     if (!document.getElementById("editor") || typing(event.target)) return;
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
     var key = event.key.toLowerCase();
-    if (key === "z" && !event.shiftKey) { event.preventDefault(); click("undo"); }
-    else if ((key === "z" && event.shiftKey) || key === "y") { event.preventDefault(); click("redo"); }
+    if (key === "z" && !event.shiftKey) { event.preventDefault(); shortcut("undo"); }
+    else if ((key === "z" && event.shiftKey) || key === "y") { event.preventDefault(); shortcut("redo"); }
   });
+
+  // A shortcut pressed while an edit is on its way waits for it, so that quick presses
+  // each count and act on the buttons as the last answer left them.
+  var shortcuts = [];
+  function shortcut(id) {
+    if (pending > 0 || shortcuts.length) shortcuts.push(id);
+    else click(id);
+  }
 
   // The catalogue: type to filter, arrows move between visible actions, Escape closes.
   function visibleItems(catalogue) {
@@ -72,6 +80,42 @@
     var search = event.target.querySelector && event.target.querySelector("[data-catalogue-search]");
     if (search) search.focus();
   });
+
+  // Save waits for what is still on its way: a config form changed but not applied is
+  // applied first, and a request in flight (the details form saves on change, which
+  // fires as the Save button is pressed) finishes first; then Save is clicked again.
+  var pending = 0;
+  var saveAfter = false;
+  document.addEventListener("htmx:beforeRequest", function () { pending += 1; });
+  document.addEventListener("htmx:afterRequest", function () { pending = Math.max(0, pending - 1); });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (pending > 0) return;
+    if (shortcuts.length) {
+      var id = shortcuts.shift();
+      setTimeout(function () { click(id); }, 0);
+    } else if (saveAfter) {
+      saveAfter = false;
+      setTimeout(function () { click("save"); }, 0);
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest(".config-form form");
+    if (form) form.setAttribute("data-dirty", "");
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#save")) return;
+    var form = document.querySelector("#sidebar .config-form form[data-dirty]");
+    if (!form && pending === 0) return;
+    event.preventDefault();
+    event.stopPropagation();
+    saveAfter = true;
+    if (form) {
+      form.removeAttribute("data-dirty");
+      htmx.trigger(form, "submit");
+    }
+  }, true);
 
   // Step menus and popovers close on a click elsewhere or once a choice is made.
   document.addEventListener("click", function (event) {
