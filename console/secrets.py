@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
@@ -33,16 +33,20 @@ class SecretMissing(SecretError):
 
 
 def _fernet():
-    configured = getattr(settings, "CONSOLE_SECRETS_KEY", "")
-    if configured:
-        try:
-            return Fernet(configured)
-        except ValueError:  # not a Fernet key: treat it as a passphrase
-            material = configured
-    else:
-        material = "console.secrets:" + settings.SECRET_KEY
-    digest = hashlib.sha256(material.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    """The keys, newest first: ``CONSOLE_SECRETS_KEY="new,old"`` reads values stored
+    with either and writes with the new one (``manage.py rotate_secrets`` rewrites
+    them). The key derived from ``SECRET_KEY`` always reads last, so values stored
+    before ``CONSOLE_SECRETS_KEY`` was set stay readable until they are rotated."""
+    configured = [k.strip() for k in getattr(settings, "CONSOLE_SECRETS_KEY", "").split(",")]
+    keys = [k for k in configured if k] + ["console.secrets:" + settings.SECRET_KEY]
+    return MultiFernet([_key(k) for k in keys])
+
+
+def _key(text):
+    try:
+        return Fernet(text)
+    except ValueError:  # not a Fernet key: a passphrase, stretched to one
+        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()))
 
 
 def validate_name(name):
@@ -99,3 +103,19 @@ def reveal(workspace, name):
             f"The secret {name!r} cannot be decrypted: the console's secrets key changed "
             "since it was stored. Set it again."
         ) from None
+
+
+def rotate_all():
+    """Re-encrypt every stored secret with the first key; returns how many. A value
+    no key can read is left as it is and counted in ``unreadable``."""
+    fernet = _fernet()
+    rotated = unreadable = 0
+    for secret in Secret.objects.all().only("pk", "ciphertext").iterator():
+        try:
+            ciphertext = fernet.rotate(secret.ciphertext.encode()).decode()
+        except InvalidToken:
+            unreadable += 1
+            continue
+        Secret.objects.filter(pk=secret.pk).update(ciphertext=ciphertext)
+        rotated += 1
+    return rotated, unreadable

@@ -2,9 +2,12 @@
 that uses them, kept to their workspace, and never part of an exported workflow."""
 
 import json
+from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from console import secrets
 from console.models import Secret
@@ -94,3 +97,38 @@ def test_an_exported_workflow_names_the_secret_and_never_holds_its_value(alice):
     exported = json.dumps(export(workflow))
     assert '"secret": "hooks"' in exported
     assert "the-signing-value" not in exported
+
+
+def test_changing_the_key_with_the_old_one_second_and_rotating(alice, settings):
+    workspace = alice[1]
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.CONSOLE_SECRETS_KEY = old
+    secrets.set_secret(workspace, "hooks", "kept-value")
+
+    settings.CONSOLE_SECRETS_KEY = f"{new},{old}"
+    assert secrets.reveal(workspace, "hooks") == "kept-value"
+    out = StringIO()
+    call_command("rotate_secrets", stdout=out)
+    assert "1 secrets re-encrypted." in out.getvalue()
+
+    settings.CONSOLE_SECRETS_KEY = new
+    assert secrets.reveal(workspace, "hooks") == "kept-value"
+    assert Fernet(new).decrypt(Secret.objects.get().ciphertext.encode()) == b"kept-value"
+
+
+def test_secrets_stored_before_a_key_was_configured_stay_readable(alice, settings):
+    settings.CONSOLE_SECRETS_KEY = ""
+    secrets.set_secret(alice[1], "hooks", "early-value")
+    settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
+    assert secrets.reveal(alice[1], "hooks") == "early-value"
+    call_command("rotate_secrets", stdout=StringIO())
+    key = settings.CONSOLE_SECRETS_KEY
+    assert Fernet(key).decrypt(Secret.objects.get().ciphertext.encode()) == b"early-value"
+
+
+def test_rotation_reports_what_no_key_can_read(alice, settings):
+    settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
+    secrets.set_secret(alice[1], "hooks", "lost")
+    settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
+    with pytest.raises(CommandError, match="1 secrets could not be read"):
+        call_command("rotate_secrets", stdout=StringIO())
