@@ -6,7 +6,7 @@
 //   job:<id>     a change of that job          entry:<id>  a change of a job on that entry
 //   any          every change of the workspace     status:<S>  a job that became S
 //   ended        a job that ended                  new         a job the page does not show
-// and is sent the htmx event "live" (use hx-trigger="live"). Elements with
+// and is refreshed from its hx-get (with its hx-target, hx-swap, hx-select). Elements with
 // data-live-new refresh for "new" only while the reader is at the top of the page;
 // otherwise the element named by data-live-banner is shown and refreshes on click.
 // The socket is the one named by the first [data-live-socket] (default: the
@@ -20,6 +20,8 @@
   var since = holder && holder.hasAttribute("data-live-since")
     ? parseInt(holder.getAttribute("data-live-since"), 10) : null;
   var backoff = 500;
+  var busy = {};
+  var dirty = {};
 
   function wants(element, change) {
     var shown = document.querySelector('[data-job="' + change.job + '"]');
@@ -39,7 +41,26 @@
       if (banner) banner.hidden = false;
       return;
     }
-    window.htmx.trigger(element, "live");
+    var key = element.getAttribute("data-live-on");
+    if (busy[key]) {
+      dirty[key] = true; // refreshed again once the request in flight has landed
+      return;
+    }
+    busy[key] = true;
+    window.htmx.ajax("GET", element.getAttribute("hx-get"), { source: element })
+      .catch(function () {})
+      .then(function () { landed(key); });
+  }
+
+  // A fragment replaces itself (outerHTML), which would drop a refresh queued on the
+  // old element (hx-sync); so changes that arrive meanwhile are remembered here and
+  // replayed on the element that took its place.
+  function landed(key) {
+    delete busy[key];
+    if (!dirty[key]) return;
+    delete dirty[key];
+    var again = document.querySelector('[data-live-on="' + key + '"]');
+    if (again) refresh(again);
   }
 
   function changed(change) {
@@ -82,7 +103,7 @@
     var list = document.getElementById(banner.getAttribute("data-live-banner-for"));
     banner.hidden = true;
     window.scrollTo(0, 0);
-    if (list) window.htmx.trigger(list, "live");
+    if (list) refresh(list);
   });
 
   if (window.WebSocket && window.htmx) connect();
