@@ -118,7 +118,8 @@ def _render(request, workflow, *, status=200, rows=None, **extra):
         "entries": page.entries,
         "more_entries": page.next_cursor is not None,
         "query": query,
-        "picked": request.POST.get("entry", ""),
+        # A search keeps the document picked before it, when it is still listed.
+        "picked": request.POST.get("entry") or request.GET.get("entry", ""),
         "rows": rows or [Argument("", "")],
         **extra,
     }

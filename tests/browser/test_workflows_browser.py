@@ -11,6 +11,7 @@ from jobs.models import Job
 from silo.services import create_entry
 from tests.browser.test_run_browser import TWO_STEPS, patient_sqlite, worker  # noqa: F401
 from tests.conftest import load_gobl
+from tests.silo.conftest import invoice
 from workflows import drafts, templates
 from workflows.models import Workflow
 from workflows.services import create_workflow, export
@@ -114,17 +115,22 @@ def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url,
 
 def test_run_from_the_editors_run_panel_on_an_invoice(login, alice, worker, screenshot):  # noqa: F811
     entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
+    create_entry(alice[1], invoice("OTHER-1", supplier="Other", customer="Someone else"))
     workflow, _ = create_workflow(alice[1], TWO_STEPS)
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/")
 
+    screenshot(page, "editor-toolbar")
     page.get_by_role("button", name="Run", exact=True).click()
     panel = page.get_by_role("dialog", name=f"Run {workflow.name}")
     panel.get_by_role("button", name="Run workflow").click()
     expect(panel.get_by_role("alert")).to_have_text(
         "Pick a document or give at least one argument."
     )
-    panel.get_by_label("Search documents").fill("sample")
+    choices = panel.locator("#entry-choices .choice")
+    expect(choices).to_have_count(3)  # no document, and the two invoices
+    panel.get_by_label("Search documents").fill("sample-001")
+    expect(choices).to_have_count(2)
     panel.get_by_label("SAMPLE-001").check()
     panel.get_by_role("button", name="+ Add argument").click()
     panel.get_by_label("Argument name").last.fill("channel")

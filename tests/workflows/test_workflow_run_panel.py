@@ -54,6 +54,17 @@ def test_searching_narrows_the_documents(alice_client, alice):
     )
 
 
+def test_a_search_keeps_the_picked_document_checked(alice_client, alice):
+    workflow = make_workflow(alice[1])
+    picked = make_entry(alice[1], invoice("INV-1"))
+    make_entry(alice[1], invoice("INV-2"))
+
+    html = panel(alice_client, workflow, q="inv", entry=str(picked.pk)).content.decode()
+
+    assert f'value="{picked.pk}" checked' in html
+    assert 'value="" checked' not in html
+
+
 def test_running_on_a_document_creates_a_job_and_links_to_it(alice_client, alice):
     workflow = make_workflow(alice[1])
     entry = make_entry(alice[1])
