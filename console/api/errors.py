@@ -93,6 +93,8 @@ def install(api):
         return response
 
     def on_http_error(request, exc):
+        if isinstance(exc.__cause__, RequestDataTooBig):  # a body without Content-Length
+            return on_too_big(request, exc.__cause__)
         status = exc.status_code
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         message = str(exc)

@@ -76,3 +76,11 @@ def test_the_openapi_document_is_served_to_a_token_or_a_login(alice_api, alice_c
     anonymous = Client()
     assert anonymous.get("/api/v1/openapi.json").status_code == 302
     assert anonymous.get("/api/v1/docs").status_code == 302
+
+
+def test_a_body_over_djangos_own_limit_is_413_too(alice_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50  # what a body sent without a length meets
+
+    response = alice_api.post("/silo/entries", {"doc": {"pad": "x" * 100}})
+
+    assert response.status_code == 413
