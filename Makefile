@@ -2,6 +2,7 @@
 # make test  - lint, the suite on SQLite, then again on a throwaway PostgreSQL + Redis
 # make lint  - ruff check and ruff format --check
 # make bench - every bench/*.py in turn
+# make faults - the fault suite at full size (killed workers, restarts, floods)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -34,7 +35,7 @@ REQUIREMENTS := import sys, tomllib; \
 	extras = project["optional-dependencies"]; \
 	print(*project["dependencies"], *(r for name in sys.argv[1:] for r in extras[name]), sep="\n")
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench faults
 
 run: $(VENV)/.installed-run
 	@$(call ensure_debian_packages,$(RUN_PACKAGES))
@@ -63,6 +64,10 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+faults: $(VENV)/.installed-test
+	@$(call ensure_debian_packages,$(TEST_PACKAGES))
+	$(BIN)/python -m tests.faults
 
 bench: $(VENV)/.installed-test
 	for bench in bench/*.py; do echo "== $$bench"; $(BIN)/python "$$bench"; done

@@ -5,7 +5,8 @@
 starts both on free ports with data in a temporary folder, runs the command with
 ``DATABASE_URL`` and ``REDIS_URL`` set, then stops both, removes the folder and exits
 with the command's exit code. ``start_postgres()`` and ``start_redis()`` are the same
-steps as context managers, for code that wants only one of them.
+steps as context managers, for code that wants only one of them; ``postgres_server()``
+and ``redis_server()`` yield the servers themselves, which the fault suite restarts.
 """
 
 import contextlib
@@ -56,45 +57,109 @@ def _temporary_folder(prefix):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class Postgres:
+    """A running throwaway cluster; ``restart()`` is for the fault suite."""
+
+    def __init__(self, folder):
+        self.folder, self.data, self.log, self.port = (
+            folder,
+            folder / "data",
+            folder / "postgres.log",
+            free_port(),
+        )
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        options = f"-p {self.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=on"
+        # -w: pg_ctl returns once the server accepts connections (or fails).
+        self.pg_ctl = [PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-s", "-w"]
+        self.pg_ctl += ["-t", str(STARTUP_SECONDS), "-o", options]
+
+    def _control(self, *action):
+        done = subprocess.run(_as_postgres([*self.pg_ctl, *action]), check=False)
+        if done.returncode:
+            log = self.log.read_text()
+            raise RuntimeError(f"pg_ctl {action[-1]} failed on port {self.port}:\n{log}")
+
+    def start(self):
+        self._control("start")
+
+    def stop(self):
+        self._control("-m", "fast", "stop")
+
+    def restart(self):
+        """Fast restart: every open connection is cut, as when a server fails over."""
+        self._control("-m", "fast", "restart")
+
+
 @contextlib.contextmanager
-def start_postgres():
-    """A fresh PostgreSQL 15 cluster (trust auth, fsync on); yields its DATABASE_URL."""
+def postgres_server():
+    """A fresh PostgreSQL 15 cluster (trust auth, fsync on)."""
     with _temporary_folder("console-pg-") as folder:
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres")
-        data, log, port = folder / "data", folder / "postgres.log", free_port()
+        initdb = [PG_BIN / "initdb", "-D", folder / "data", "-A", "trust", "-U", "postgres"]
         subprocess.run(
-            _as_postgres([PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres"]),
+            _as_postgres(initdb),
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=on"
-        pg_ctl = [PG_BIN / "pg_ctl", "-D", data, "-l", log, "-s", "-w", "-t", str(STARTUP_SECONDS)]
-        # -w: pg_ctl returns once the server accepts connections (or fails).
-        started = subprocess.run(_as_postgres([*pg_ctl, "-o", options, "start"]), check=False)
-        if started.returncode:
-            raise RuntimeError(f"PostgreSQL did not start on port {port}:\n{log.read_text()}")
+        server = Postgres(folder)
+        server.start()
         try:
-            yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+            yield server
         finally:
-            subprocess.run(_as_postgres([*pg_ctl, "-m", "fast", "stop"]), check=False)
+            with contextlib.suppress(RuntimeError):
+                server.stop()
+
+
+@contextlib.contextmanager
+def start_postgres():
+    """A fresh PostgreSQL 15 cluster; yields its DATABASE_URL."""
+    with postgres_server() as server:
+        yield server.url
+
+
+class Redis:
+    """A Redis that keeps nothing on disk; ``restart()`` loses its data, as a crash would."""
+
+    def __init__(self, folder):
+        self.folder, self.port, self.log = folder, free_port(), folder / "redis.log"
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.folder]
+            + ["--save", "", "--appendonly", "no", "--logfile", self.log]
+        )
+        _wait_for_redis(self.process, self.port, self.log)
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def redis_server():
+    with _temporary_folder("console-redis-") as folder:
+        server = Redis(folder)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @contextlib.contextmanager
 def start_redis():
     """A Redis that keeps nothing on disk; yields its REDIS_URL."""
-    with _temporary_folder("console-redis-") as folder:
-        port, log = free_port(), folder / "redis.log"
-        server = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder]
-            + ["--save", "", "--appendonly", "no", "--logfile", log]
-        )
-        try:
-            _wait_for_redis(server, port, log)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with redis_server() as server:
+        yield server.url
 
 
 def run_with_services(command):
