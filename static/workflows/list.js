@@ -1,4 +1,4 @@
-// The workflows list: "Copy JSON" in a workflow's ... menu puts its JSON on the clipboard.
+// The workflows list's ... menus; "Copy JSON" in one puts the workflow's JSON on the clipboard.
 // navigator.clipboard needs a secure context (HTTPS or localhost); elsewhere the JSON is
 // copied through a selected textarea, and if even that is refused it is shown selected
 // so that Ctrl+C copies it.
@@ -46,6 +46,14 @@
       area.select();
     }
   }
+
+  // A ... menu closes when something in it is chosen or when the click is elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      var inside = menu.contains(event.target);
+      if (!inside || event.target.closest("[role=menuitem]")) menu.open = false;
+    });
+  });
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy-json]");
