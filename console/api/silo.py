@@ -208,7 +208,10 @@ def upload(request, entry_id: uuid.UUID, file: File[UploadedFile]):
         "responses": {
             "200": {
                 "description": "The file, with its MIME type.",
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "*/*": {"schema": {"type": "string", "format": "binary"}},
+                },
             }
         }
     },
