@@ -63,11 +63,15 @@ def format_address(address):
 
 
 def is_list_path(address):
-    return isinstance(address[-1], str) and address[-1] in ("steps", "rescue")
+    return bool(address) and isinstance(address[-1], str) and address[-1] in ("steps", "rescue")
 
 
 def is_step_address(address):
-    return isinstance(address[-1], int) and (len(address) == 2 or address[-2] != "next")
+    return (
+        bool(address)
+        and isinstance(address[-1], int)
+        and (len(address) == 2 or address[-2] != "next")
+    )
 
 
 def is_block_address(address):

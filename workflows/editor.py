@@ -460,7 +460,9 @@ def block_form(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     params = request.POST if request.method == "POST" else request.GET
     address = _address(params)
-    if address is None:
+    if address is None or not (
+        editing.is_step_address(address) or editing.is_block_address(address)
+    ):
         return HttpResponseBadRequest("Say which step or block.")
     adding = editing.is_step_address(address)
     if request.method == "GET":

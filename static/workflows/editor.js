@@ -117,6 +117,20 @@
     }
   }, true);
 
+  // A switch that would remove steps asks first; saying no leaves it as it was.
+  document.addEventListener("click", function (event) {
+    var ask = event.target.closest && event.target.closest("input[data-confirm]");
+    if (ask && !window.confirm(ask.getAttribute("data-confirm"))) event.preventDefault();
+  }, true);
+
+  // Escape closes an open step menu or popover.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.step-menu[open]").forEach(function (menu) { menu.open = false; });
+    var popover = event.target.closest && event.target.closest(".popover");
+    if (popover) popover.remove();
+  });
+
   // Step menus and popovers close on a click elsewhere or once a choice is made.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.step-menu[open]").forEach(function (menu) {

@@ -390,3 +390,56 @@ def test_other_workspaces_cannot_read_forms_either(client, bob, workflow):
     assert client.get(url(workflow, "edit_step") + "?address=steps.0").status_code == 404
     assert client.get(url(workflow, "edit_block") + "?address=steps.0").status_code == 404
     assert client.get(url(workflow, "edit_details")).status_code == 404
+
+
+BAD_ADDRESSES = (
+    "",
+    "steps",
+    "steps.99",
+    "steps.-1",
+    "steps.0.next",
+    "steps.0.next.7",
+    "x.0",
+    "steps.0.next.0.steps.0",
+)
+
+
+def test_bad_input_never_breaks_the_editor_or_the_draft(alice_client, alice, workflow):
+    operations = ("duplicate", "up", "down", "delete")
+    for address in BAD_ADDRESSES:
+        requests = [
+            ("edit_insert", {"list": address, "index": "0", "provider": "silo.state"}, {}),
+            ("edit_insert", {"list": "steps", "index": "-1", "provider": "silo.state"}, {}),
+            ("edit_insert", {"list": "steps", "index": "0", "provider": "no.such"}, {}),
+            ("edit_replace", {"address": address, "provider": "silo.state"}, {}),
+            ("edit_step", {"address": address, "name": "x"}, {}),
+            ("edit_move", {"address": address, "to": address, "index": "0"}, {}),
+            ("edit_move", {"address": "steps.0", "to": address, "index": "99"}, {}),
+            ("edit_block", {"address": address, "status": "OK"}, {}),
+            ("edit_block", {"address": "steps.0", "status": "MAYBE"}, {}),
+            ("edit_block_remove", {"address": address}, {}),
+            *[("edit_do", {"address": address}, {"operation": op}) for op in operations],
+        ]
+        for name, data, kwargs in requests:
+            response = post(alice_client, workflow, name, data, **kwargs)
+            assert response.status_code in (200, 400), (name, data, response.status_code)
+        for name in ("edit_step", "edit_block"):
+            response = alice_client.get(url(workflow, name), {"address": address})
+            assert response.status_code in (200, 400), (name, address)
+        response = alice_client.get(
+            url(workflow, "edit_catalogue"), {"list": address, "index": "x"}
+        )
+        assert response.status_code in (200, 400), address
+    # Only the one well-formed insert (into the list "steps") changed anything.
+    assert saved_steps(workflow, alice[0])[1:] == ["a", "b"]
+
+
+def test_edits_need_the_csrf_token(alice):
+    from django.test import Client
+
+    workflow, _ = create_workflow(alice[1], FLOW)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice[0])
+    response = client.post(url(workflow, "edit_do", operation="delete"), {"address": "steps.0"})
+    assert response.status_code == 403
+    assert saved_steps(workflow, alice[0]) == ["a", "b"]
