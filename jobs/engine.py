@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from console import logs
 from jobs import live
 from jobs.models import Change, Event, Intent, Job, Status
 from silo import documents
@@ -126,6 +127,11 @@ class LeaseLost(Exception):  # noqa: N818
 
 def run(job, token):
     """Run a claimed job until it ends, waits, or is cancelled."""
+    with logs.scope(job_id=job.id, workspace_id=job.workspace_id):
+        _run(job, token)
+
+
+def _run(job, token):
     workflow = _definition(job.version_id)
     if job.recoveries > MAX_RECOVERIES:
         return _finish(
@@ -157,6 +163,11 @@ def run(job, token):
 
 def _run_step(job, token, workflow, step):
     """One attempt of the current step. Returns False when the job stops here for now."""
+    with logs.scope(step_id=step.id, attempt=job.attempt + 1):
+        return _attempt(job, token, workflow, step)
+
+
+def _attempt(job, token, workflow, step):
     action = registry.get(step.provider)
     attempt = job.attempt + 1
     intent = job.current_intent
@@ -374,6 +385,9 @@ def _event(intent, attempt, status, code, message, started):
 
 def _park(job, token, started, attempt, reason, until):
     """A transient failure (``attempt`` set) or a wait: free the worker until ``until``."""
+    logger.info(
+        "step waits until %s: %s", until.isoformat(), reason.message or getattr(reason, "code", "")
+    )
     intent = job.current_intent
     with transaction.atomic():
         if attempt is not None:
@@ -441,6 +455,11 @@ def _record(job, token, workflow, step, attempt, outcome, started):
         raise
     job.attempt = 0
     job.current_intent = next_intent
+    code = f" {outcome.code}" if outcome.code else ""
+    logger.info("step %s ended %s%s", step.id, outcome.status, code)
+    if following is None:
+        final = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
+        logger.info("job ended %s", final)
     return following is not None
 
 
