@@ -135,12 +135,15 @@ def publish(workflow, user, *, secrets=None):
     The version must still be the one the draft started from, else VersionConflict
     (the draft is kept, so nothing is lost). An invalid draft raises DefinitionError
     and is kept too. With no draft there is nothing new: the current version returns.
+    The version's ``warnings`` lists what ``parse`` warned about (given ``secrets``).
     """
     with transaction.atomic():
         draft = _locked(workflow, user)
         if draft is None:
-            return workflow.current()
-        workflow, _ = services.save_version(
+            version = workflow.current()
+            version.warnings = []
+            return version
+        workflow, warnings = services.save_version(
             workflow,
             draft.data,
             expected_version=draft.base_version,
@@ -148,7 +151,9 @@ def publish(workflow, user, *, secrets=None):
             secrets=secrets,
         )
         draft.delete()
-        return workflow.current()
+        version = workflow.current()
+        version.warnings = warnings  # e.g. a secret this workspace lacks: saved, but said
+        return version
 
 
 def _locked(workflow, user):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.workspaces import get_scoped_or_404, workspace_required
-from workflows import config_form, drafts, editing
+from workflows import config_form, drafts, editing, paste
 from workflows.actions import registry
 from workflows.definition import GOTO, DefinitionError
 from workflows.editing import EditError, format_address, parse_address
@@ -572,7 +572,9 @@ def redo(request, workflow_id):
 def save(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     try:
-        version = drafts.publish(workflow, request.user)
+        version = drafts.publish(
+            workflow, request.user, secrets=paste.secret_names(request.workspace)
+        )
     except VersionConflict as error:
         draft, data = _state(workflow, request.user)
         return _update(request, workflow, data, draft, conflict=str(error))
@@ -581,7 +583,15 @@ def save(request, workflow_id):
         return _update(request, workflow, data, draft, save_issues=error.issues)
     workflow.refresh_from_db()
     draft, data = _state(workflow, request.user)
-    return _update(request, workflow, data, draft, saved=version.number, sidebar=_details_sidebar())
+    return _update(
+        request,
+        workflow,
+        data,
+        draft,
+        saved=version.number,
+        save_warnings=version.warnings,
+        sidebar=_details_sidebar(),
+    )
 
 
 @require_POST

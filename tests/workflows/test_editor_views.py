@@ -443,3 +443,23 @@ def test_edits_need_the_csrf_token(alice):
     response = client.post(url(workflow, "edit_do", operation="delete"), {"address": "steps.0"})
     assert response.status_code == 403
     assert saved_steps(workflow, alice[0]) == ["a", "b"]
+
+
+def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, workflow):
+    post(
+        alice_client,
+        workflow,
+        "edit_insert",
+        {"list": "steps", "index": 2, "provider": "webhook.post"},
+    )
+    step_id = drafts.load(workflow, alice[0])["steps"][2]["id"]
+    form = {"address": "steps.2", "step_id": step_id, "name": "Hook"}
+    post(
+        alice_client,
+        workflow,
+        "edit_step",
+        {**form, "url": "https://example.com/in", "secret": "signing"},
+    )
+    html = post(alice_client, workflow, "edit_save", {}).content.decode()
+    assert "Saved as version 2" in html
+    assert "Saved, but note:" in html and "no secret named &#x27;signing&#x27;" in html
