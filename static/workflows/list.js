@@ -74,5 +74,10 @@
       .catch(function (error) { announce("Could not fetch the workflow's JSON (" + error.message + ")."); });
   });
 
-  window.workflowsCopyText = copyText;
+  // One dialog at a time: opening the run panel closes a dialog, and the reverse.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var other = { "list-dialog": "run-panel", "run-panel": "list-dialog" }[event.detail.target.id];
+    var box = other && document.getElementById(other);
+    if (box) box.replaceChildren();
+  });
 })();

@@ -142,3 +142,45 @@ def test_run_from_the_editors_run_panel_on_an_invoice(login, alice, worker, scre
     expect(page.get_by_test_id("job-status")).to_have_text("OK")
     job = Job.objects.get()
     assert job.entry_id == entry.pk and job.args == {"channel": "console"}
+
+
+def test_the_list_creates_duplicates_runs_and_deletes(login, alice, screenshot):
+    page = login("alice")
+    page.get_by_role("navigation").get_by_role("link", name="Workflows").click()
+
+    page.get_by_role("link", name="+ Create workflow").click()
+    picker = page.get_by_role("dialog", name="Create a workflow")
+    picker.get_by_label("Name").fill("Send invoices")
+    picker.get_by_role("button", name="Issue and send invoice").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send invoices")
+
+    page.get_by_role("navigation").get_by_role("link", name="Workflows").click()
+    row = page.locator("tr", has_text="Send invoices")
+    row.get_by_label("Actions for Send invoices").click()
+    row.get_by_role("menuitem", name="Duplicate").click()
+    expect(page.get_by_text("Duplicated Send invoices as Copy of Send invoices.")).to_be_visible()
+
+    copy = page.locator("tr", has_text="Copy of Send invoices")
+    copy.get_by_label("Actions for Copy of Send invoices").click()
+    copy.get_by_role("menuitem", name="Run").click()
+    panel = page.get_by_role("dialog", name="Run Copy of Send invoices")
+    expect(panel).to_contain_text("No bill/invoice document in the silo yet.")
+    expect(copy.locator("details.menu")).not_to_have_attribute("open", "")
+    panel.get_by_label("Argument name").fill("customer")
+    panel.get_by_label("Argument value").fill("C-42")
+    panel.get_by_role("button", name="Run workflow").click()
+    expect(panel.get_by_role("link", name="Open the job →")).to_be_visible()
+
+    copy.get_by_label("Actions for Copy of Send invoices").click()
+    copy.get_by_role("menuitem", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete Copy of Send invoices?")
+    expect(confirm).to_contain_text("archived")
+    expect(panel).to_have_count(0)  # one dialog at a time
+    screenshot(page, "workflows-list-delete")
+    confirm.get_by_role("button", name="Archive workflow").click()
+
+    expect(page.get_by_text("Archived Copy of Send invoices")).to_be_visible()
+    expect(page.locator("table.workflows tbody tr")).to_have_count(1)
+    names = set(Workflow.objects.filter(archived=False).values_list("name", flat=True))
+    assert names == {"Send invoices"}
+    assert Job.objects.get().args == {"customer": "C-42"}
