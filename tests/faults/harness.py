@@ -7,12 +7,14 @@ in its own process (``python -m tests.faults``), never inside the pytest run.
 """
 
 import contextlib
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -182,6 +184,51 @@ class Stack:
         )
         assert response.status_code == 200 and "sessionid" in client.cookies, "login failed"
         return client
+
+
+class LiveFollower:
+    """A page following ``/ws/live/`` as live.js does: on a closed socket it reconnects
+    with ``?since=<last change id>`` and is replayed what it missed."""
+
+    def __init__(self, stack, browser):
+        self.url = stack.web_url.replace("http://", "ws://") + "/ws/live/"
+        self.headers = {"Cookie": f"sessionid={browser.cookies['sessionid']}"}
+        self.origin = stack.web_url
+        self.statuses = {}  # job id -> last status seen
+        self.since = None
+        self.reconnects = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.thread.start()
+
+    def _follow(self):
+        from websockets.sync.client import connect
+
+        while not self.stopping.is_set():
+            query = "" if self.since is None else f"?since={self.since}"
+            try:
+                with connect(
+                    self.url + query, additional_headers=self.headers, origin=self.origin
+                ) as socket:
+                    while not self.stopping.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            self._read(json.loads(socket.recv(timeout=0.5)))
+            except Exception:  # closed by the server, or the web process is busy
+                if self.stopping.is_set():
+                    return
+                self.reconnects += 1
+                time.sleep(0.5)
+
+    def _read(self, message):
+        if "hello" in message:
+            self.since = max(self.since or 0, message["hello"])
+        if "change" in message:
+            self.since = max(self.since or 0, message["change"])
+            self.statuses[message["job"]] = message["status"]
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(timeout=5)
 
 
 def member(username, workspace_name):

@@ -16,7 +16,7 @@ import time
 
 from django.db.models import Count, Max, Min
 
-from tests.faults.harness import member
+from tests.faults.harness import LiveFollower, member
 
 STEPS = 5
 
@@ -169,22 +169,38 @@ def postgres_restart(stack, jobs_count):
 
 
 def redis_restart(stack, jobs_count):
-    """Restart Redis (losing its data: the queue, groups) twice while jobs run."""
+    """Restart Redis (losing its data: the queue, groups) twice while jobs run; a page
+    following History live reconnects and catches up on every job's end."""
     user, workspace = member("redisrestart", "Redis restart")
+    stack.start_web()
+    browser = stack.browser_session(user.username)
+    follower = LiveFollower(stack, browser)
     jobs = _queue(workspace, _many_steps(workspace, "redis restart"), jobs_count)
     stack.start_workers(machines=2, per_machine=2)
-    stack.start_web()
     try:
         restarts = _restart_during_run(stack, jobs, stack.redis.restart, restarts=2)
-        with contextlib.closing(stack.browser_session(user.username)) as browser:
-            history = browser.get("/jobs/")
+        history = browser.get("/jobs/")
         assert history.status_code == 200, f"History answered {history.status_code}"
+        wanted = {str(pk): "OK" for pk in jobs.values_list("pk", flat=True)}
+        deadline = time.monotonic() + 15
+        while follower.statuses != wanted and time.monotonic() < deadline:
+            time.sleep(0.2)
+        missed = sum(1 for pk in wanted if follower.statuses.get(pk) != "OK")
+        assert not missed, (
+            f"the live page never saw {missed} of {jobs_count} jobs end "
+            f"({follower.reconnects} reconnects)"
+        )
     finally:
+        follower.stop()
+        browser.close()
         stack.stop_workers()
         stack.stop_web()
     assert restarts >= 1, "the jobs ended before Redis could be restarted"
     check_exactly_once(jobs, STEPS)
-    return f"{jobs_count} jobs x {STEPS} steps, Redis restarted {restarts} times"
+    return (
+        f"{jobs_count} jobs x {STEPS} steps, Redis restarted {restarts} times; the live "
+        f"page reconnected {follower.reconnects} times and saw every job end"
+    )
 
 
 class _Hanging(http.server.BaseHTTPRequestHandler):
