@@ -36,11 +36,13 @@ def allows_private_network(workspace):
 
 def smtp_connection(workspace):
     """``(connection, from_address)``: the workspace's SMTP server when it has a host,
-    else Django's email backend. Raises SecretError when the password secret is gone."""
+    else Django's email backend; the workspace's from address in both cases, else
+    ``DEFAULT_FROM_EMAIL``. Raises SecretError when the password secret is gone."""
     current = settings_of(workspace)
+    sender = current.smtp_from or django_settings.DEFAULT_FROM_EMAIL
     if not current.smtp_host:
         timeout = django_settings.EMAIL_TIMEOUT or SMTP_TIMEOUT_S
-        return get_connection(timeout=timeout), django_settings.DEFAULT_FROM_EMAIL
+        return get_connection(timeout=timeout), sender
     password = ""
     if current.smtp_password_secret:
         password = secrets.reveal(workspace, current.smtp_password_secret)
@@ -58,4 +60,4 @@ def smtp_connection(workspace):
         timeout=SMTP_TIMEOUT_S,
         fail_silently=False,
     )
-    return connection, current.smtp_from or django_settings.DEFAULT_FROM_EMAIL
+    return connection, sender

@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
@@ -189,10 +190,21 @@ def permitted(address):
     """Whether an address may be called without the workspace's private-network opt-in."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    for network in getattr(settings, "OUTBOUND_ALLOWED_NETWORKS", ()):
-        if address in ipaddress.ip_network(network, strict=False):
-            return True
+    if any(address in network for network in allowed_networks()):
+        return True
     return address.is_global and not address.is_multicast
+
+
+def allowed_networks():
+    networks = []
+    for text in getattr(settings, "OUTBOUND_ALLOWED_NETWORKS", ()):
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"OUTBOUND_ALLOWED_NETWORKS: {text!r} is not a network like 10.0.0.0/8"
+            ) from None
+    return networks
 
 
 def parse_retry_after(value):

@@ -181,6 +181,7 @@ def test_a_missing_password_secret_is_ko(workspace, entry):
 
 
 def test_without_workspace_smtp_the_global_email_backend_sends(workspace, entry):
+    update_settings(workspace, smtp_from="Acme billing <billing@acme.test>")
     job = run_flow(
         workspace, [send(to="a@example.com", attachments=["SAMPLE-001.pdf"])], entry=entry
     )
@@ -188,5 +189,6 @@ def test_without_workspace_smtp_the_global_email_backend_sends(workspace, entry)
     assert job.status == "OK"
     [message] = mail.outbox
     assert message.to == ["a@example.com"]
-    assert message.extra_headers["Message-ID"].startswith(f"<{job.id}.mail@")
+    assert message.from_email == "Acme billing <billing@acme.test>"
+    assert message.extra_headers["Message-ID"] == f"<{job.id}.mail@acme.test>"
     assert message.attachments[0][0] == "SAMPLE-001.pdf"

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.core.exceptions import ImproperlyConfigured
 
 from tests.actions.receivers import HttpReceiver
 from workflows import outbound
@@ -206,3 +207,9 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert 80 < outbound.parse_retry_after(format_datetime(later, usegmt=True)) <= 90
     assert outbound.parse_retry_after("soon") is None
     assert outbound.parse_retry_after(None) is None
+
+
+def test_a_bad_allowed_network_is_named(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8", "intranet"]
+    with pytest.raises(ImproperlyConfigured, match="'intranet' is not a network"):
+        outbound.permitted(ipaddress.ip_address("10.1.1.1"))
