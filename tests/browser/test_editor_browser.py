@@ -36,6 +36,7 @@ def test_build_save_reload_undo_redo(login, alice, screenshot):
     expect(search).to_be_focused()
     search.fill("set state")
     expect(page.locator(".catalogue-item:visible")).to_have_count(1)
+    screenshot(page, "editor-catalogue-search")
     search.press("ArrowDown")
     expect(page.get_by_role("button", name="Set state")).to_be_focused()
     page.keyboard.press("Enter")
