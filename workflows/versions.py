@@ -118,7 +118,11 @@ def summary(old, new):
             said.append(f"Added step {label} at {path}.")
             continue
         old_path, old_step = before[step_id]
-        changed = [f for f in (*STEP_FIELDS, "blocks") if old_step.get(f) != step.get(f)]
+        changed = [
+            _change(f, old_step.get(f), step.get(f))
+            for f in (*STEP_FIELDS, "blocks")
+            if old_step.get(f) != step.get(f)
+        ]
         if changed:
             said.append(f"Changed step {label}: {', '.join(changed)}.")
         if old_path != path:
@@ -127,6 +131,24 @@ def summary(old, new):
         if step_id not in after:
             said.append(f"Removed step {step.get('name') or step_id} ({step.get('provider')}).")
     return said
+
+
+def _change(field, before, after):
+    """``config.seconds 1 → 5`` for config values, the field's name for the rest."""
+    if field != "config" or not isinstance(before, dict) or not isinstance(after, dict):
+        return field
+    keys = [
+        k for k in {**before, **after} if (k in before, before.get(k)) != (k in after, after.get(k))
+    ]
+    return ", ".join(f"config.{k} {_short(before, k)} → {_short(after, k)}" for k in keys)
+
+
+def _short(config, key):
+    if key not in config:
+        return "(unset)"
+    value = config[key]
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _steps(data):

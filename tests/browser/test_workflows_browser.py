@@ -14,7 +14,7 @@ from tests.conftest import load_gobl
 from tests.silo.conftest import invoice
 from workflows import drafts, templates
 from workflows.models import Workflow
-from workflows.services import create_workflow, export
+from workflows.services import create_workflow, export, save_version
 
 pytestmark = pytest.mark.browser
 
@@ -184,3 +184,31 @@ def test_the_list_creates_duplicates_runs_and_deletes(login, alice, screenshot):
     names = set(Workflow.objects.filter(archived=False).values_list("name", flat=True))
     assert names == {"Send invoices"}
     assert Job.objects.get().args == {"customer": "C-42"}
+
+
+def test_compare_two_versions_and_restore_one(login, alice, screenshot):
+    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    changed = {**TWO_STEPS, "name": "Hold longer", "steps": [dict(s) for s in TWO_STEPS["steps"]]}
+    changed["steps"][0]["config"] = {"seconds": 5}
+    save_version(workflow, changed, expected_version=1)
+    page = login("alice")
+    page.goto(f"/workflows/{workflow.pk}/")
+
+    page.get_by_role("link", name="Versions").click()
+
+    expect(page.locator("ul.summary")).to_contain_text(
+        "Name changed from 'Hold and register' to 'Hold longer'."
+    )
+    expect(page.locator("ul.summary")).to_contain_text(
+        "Changed step Hold a moment (delay.wait): config.seconds 1 → 5."
+    )
+    expect(page.locator("pre.diff .add")).to_contain_text(['+  "name": "Hold longer",'])
+    page.get_by_label("From version").select_option("2")
+    expect(page.get_by_text("Version 2 compared with itself")).to_be_visible()
+    page.get_by_label("From version").select_option("1")
+    screenshot(page, "versions")
+    page.get_by_role("button", name="Restore version 1").click()
+
+    expect(page.get_by_text("Restored version 1 as version 3.")).to_be_visible()
+    workflow.refresh_from_db()
+    assert workflow.current_version == 3 and workflow.name == "Hold and register"

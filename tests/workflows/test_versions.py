@@ -55,7 +55,7 @@ def test_by_default_the_panel_compares_the_previous_and_the_current(alice_client
 
     assert (response.context["a"], response.context["b"]) == (2, 3)
     said = response.context["summary"]
-    assert any(s.startswith("Changed step") and s.endswith(": config.") for s in said)
+    assert any(s.startswith("Changed step") and 'config.message "" → "changed"' in s for s in said)
     assert any(s.startswith("Moved step") for s in said)
 
 
