@@ -79,3 +79,7 @@ class SmtpForm(forms.ModelForm):
                     "'Billing <billing@example.com>'."
                 ) from None
         return value
+
+
+class TestEmailForm(forms.Form):
+    to = forms.EmailField(label="Send a test email to")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("secrets/delete/", settings_views.delete_secret, name="delete_secret"),
     path("outbound/", settings_views.outbound, name="outbound"),
     path("smtp/", settings_views.smtp, name="smtp"),
+    path("smtp/test/", settings_views.test_email, name="test_email"),
 ]

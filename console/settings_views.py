@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console import secrets
 from console.models import Membership
-from console.settings_forms import OutboundForm, SecretForm, SmtpForm
-from console.workspace_settings import settings_of
+from console.settings_forms import OutboundForm, SecretForm, SmtpForm, TestEmailForm
+from console.workspace_settings import send_test_email, settings_of
 from console.workspaces import workspace_required
 
 
@@ -46,6 +46,7 @@ def _context(request, **overrides):
         "secret_form": SecretForm(),
         "outbound_form": OutboundForm(instance=current),
         "smtp_form": SmtpForm(instance=current, secret_names=names),
+        "test_email_form": TestEmailForm(initial={"to": request.user.email}),
         "smtp_secret_missing": bool(
             current.smtp_password_secret and current.smtp_password_secret not in names
         ),
@@ -123,3 +124,19 @@ def smtp(request):
         return _invalid(request, "console/_smtp.html", smtp_form=form)
     form.save()
     return _done(request, "console/_smtp.html", "SMTP settings saved.", "smtp_notice")
+
+
+@require_POST
+@workspace_required
+@owner_required
+def test_email(request):
+    form = TestEmailForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, "console/_smtp.html", test_email_form=form)
+    sent, note = send_test_email(request.workspace, form.cleaned_data["to"])
+    if sent:
+        return _done(request, "console/_smtp.html", note, "smtp_notice")
+    if request.htmx:
+        return render(request, "console/_smtp.html", _context(request, smtp_error=note))
+    messages.error(request, note)
+    return redirect("settings:page")

@@ -172,16 +172,22 @@ def _host_header(target):
 def checked_address(target, allow_private=False):
     """The first address of ``target``'s host this call may connect to; raises Refused."""
     port = target.port or {"http": 80, "https": 443}[target.scheme]
+    return checked_host(target.host, port, allow_private)
+
+
+def checked_host(host, port, allow_private=False):
+    """The first address of ``host`` that may be reached; raises Refused (or Transient
+    when the name does not resolve). Also guards a workspace's own SMTP server."""
     try:
-        found = socket.getaddrinfo(target.host, port, type=socket.SOCK_STREAM)
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise Transient("dns", f"The name {target.host} could not be resolved.") from None
+        raise Transient("dns", f"The name {host} could not be resolved.") from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
     for address in addresses:
         if allow_private or permitted(address):
             return str(address)
     raise Refused(
-        f"{target.host} is a private, loopback or link-local address ({addresses[0]}); "
+        f"{host} is a private, loopback or link-local address ({addresses[0]}); "
         "this workspace does not allow calls to private networks."
     )
 

@@ -17,6 +17,12 @@ from tests.jobs.flows import run_flow
 PDF = b"%PDF-1.4\n% a tiny stand-in for the invoice's PDF\n"
 
 
+@pytest.fixture(autouse=True)
+def loopback_receivers(settings):
+    """The suite's SMTP servers listen on 127.0.0.1; nothing else private is allowed."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
 def workspace(alice):
     return alice[1]
@@ -172,6 +178,19 @@ def test_the_smtp_password_comes_from_a_secret_and_stays_secret(workspace, entry
         [e.message for e in refused.intents.get().events.all()] + refused.faults
     )
     assert password not in everything and "a wrong one" not in everything
+
+
+def test_a_private_smtp_host_needs_the_workspace_to_allow_it(settings, workspace, entry):
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    with SmtpReceiver() as server:
+        use_smtp(workspace, server)
+        refused = run_flow(workspace, [send(to="a@example.com")], entry=entry)
+        update_settings(workspace, allow_private_network=True)
+        allowed = run_flow(workspace, [send(to="a@example.com")], entry=entry)
+
+    assert events(refused) == [("KO", "blocked_address")]
+    assert events(allowed) == [("OK", "")]
+    assert len(server.messages) == 1
 
 
 def test_a_missing_password_secret_is_ko(workspace, entry):

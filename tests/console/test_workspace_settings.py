@@ -7,10 +7,16 @@ from django.test import Client
 
 from console import secrets
 from console.models import Membership, WorkspaceSettings
-from console.workspace_settings import settings_of
+from console.workspace_settings import settings_of, update_settings
+from tests.actions.receivers import SmtpReceiver, free_port
 from tests.conftest import make_member
 
 SECRET_VALUE = "whsec_dmFsdWUtbmV2ZXItc2hvd24="
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 
 @pytest.fixture
@@ -78,6 +84,7 @@ def test_members_look_but_only_owners_change(client, workspace):
     assert client.post("/settings/secrets/", {"name": "x", "value": "y"}).status_code == 403
     assert client.post("/settings/outbound/", {"allow_private_network": "on"}).status_code == 403
     assert client.post("/settings/smtp/", {"smtp_host": "evil.test"}).status_code == 403
+    assert client.post("/settings/smtp/test/", {"to": "a@example.com"}).status_code == 403
     assert secrets.names(workspace) == []
     assert not settings_of(workspace).allow_private_network
 
@@ -166,3 +173,42 @@ def test_a_deleted_password_secret_is_pointed_out(alice_client, workspace):
     )
     secrets.delete_secret(workspace, "smtp-pass")
     assert b"does not exist: emails will fail" in alice_client.get("/settings/").content
+
+
+def test_a_test_email_goes_through_the_saved_smtp_server(alice_client, workspace):
+    with SmtpReceiver() as server:
+        update_settings(
+            workspace,
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            smtp_from="billing@acme.test",
+        )
+        response = alice_client.post(
+            "/settings/smtp/test/", {"to": "me@example.com"}, HTTP_HX_REQUEST="true"
+        )
+
+    assert b"Sent a test email to me@example.com from billing@acme.test." in response.content
+    [(recipients, message)] = server.messages
+    assert recipients == ["me@example.com"]
+
+
+def test_a_failing_test_email_says_why(alice_client, workspace):
+    with SmtpReceiver("554 5.7.1 Not from you") as server:
+        update_settings(
+            workspace, smtp_host="127.0.0.1", smtp_port=server.port, smtp_security="none"
+        )
+        response = alice_client.post("/settings/smtp/test/", {"to": "me@example.com"}, follow=True)
+    assert b"The server answered 554 5.7.1 Not from you" in response.content
+
+    update_settings(workspace, smtp_port=free_port())
+    response = alice_client.post(
+        "/settings/smtp/test/", {"to": "me@example.com"}, HTTP_HX_REQUEST="true"
+    )
+    assert b"Could not reach the SMTP server: ConnectionRefusedError" in response.content
+
+    update_settings(workspace, smtp_host="10.0.0.1")
+    response = alice_client.post(
+        "/settings/smtp/test/", {"to": "me@example.com"}, HTTP_HX_REQUEST="true"
+    )
+    assert b"10.0.0.1 is a private, loopback or link-local address" in response.content

@@ -21,6 +21,7 @@ from pydantic import Field
 from console import secrets
 from console.workspace_settings import smtp_connection
 from silo import documents
+from workflows import outbound
 from workflows.actions.base import Action, ActionConfig, Outcome, TryLater
 from workflows.actions.registry import register
 
@@ -70,7 +71,14 @@ class SendEmail(Action):
         "Sends an email with chosen attachments through the workspace's SMTP server "
         "(or the console's). Recipients, subject and text may be templates."
     )
-    codes = ("no_recipient", "invalid_recipient", "missing_attachment", "550", "554")
+    codes = (
+        "no_recipient",
+        "invalid_recipient",
+        "missing_attachment",
+        "blocked_address",
+        "550",
+        "554",
+    )
     max_attempts = 5
     backoff_s = 30.0
     timeout_s = 30
@@ -101,6 +109,10 @@ class SendEmail(Action):
             connection, sender = smtp_connection(context.workspace)
         except secrets.SecretError as error:
             return Outcome.ko("missing_secret", f"SMTP password: {error}")
+        except outbound.OutboundError as error:
+            if error.transient:
+                raise TryLater(error.code, error.message) from None
+            return Outcome.ko(error.code, error.message)
         message = EmailMessage(
             subject=config.subject or default_subject(entry),
             body=config.body or default_body(entry),
