@@ -2,6 +2,8 @@
 with Retry-After over the token's rate, and the OpenAPI document and docs behind a
 login or a token."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -45,6 +47,11 @@ def test_unknown_endpoints_and_methods_answer_json(alice_api):
 
     wrong_method = alice_api.client.delete("/api/v1/jobs")
     assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert set(wrong_method["Allow"].split(", ")) == {"GET", "POST"}
+    async_view = alice_api.client.delete(f"/api/v1/jobs/{uuid.uuid4()}")
+    assert async_view.status_code == 405
+    assert async_view.json()["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize("body", ["{", "[1,", "\xff", '{"workflow_id": Infinity}'])
