@@ -149,6 +149,15 @@ def test_without_htmx_a_refusal_is_a_400_and_a_run_redirects_to_the_job(alice_cl
     assert started["Location"] == reverse("jobs:detail", args=[job.pk])
 
 
+def test_without_htmx_the_panel_is_a_page_of_its_own(alice_client, alice):
+    workflow = make_workflow(alice[1])
+
+    response = alice_client.get(reverse("workflows:run_panel", args=[workflow.pk]))
+
+    html = response.content.decode()
+    assert "<html" in html and f"Run {workflow.name}" in html
+
+
 def test_an_archived_workflow_cannot_be_run(alice_client, alice):
     workflow = make_workflow(alice[1])
     Workflow.objects.filter(pk=workflow.pk).update(archived=True)
