@@ -65,13 +65,17 @@ def config_errors(issues, form_fields):
     ]
 
 
+PREFIX = "config."  # the form's own fields (name, notes, retry) never meet a config key
+
+
 def read(action, config, post):
     """The config after the form's ``post``; keys the form does not show are kept."""
     result = dict(config)
     for item in fields(action, config):
-        raw = post.get(item.name, "")
+        key = PREFIX + item.name
+        raw = post.get(key, "")
         if item.widget == "checkbox":
-            value = item.name in post
+            value = key in post
         elif raw.strip() == "":
             value = None
         else:
@@ -136,7 +140,7 @@ def _parsed(widget, raw):
                 return kind(raw.strip())
             except ValueError:
                 continue
-        return raw  # a template, or a mistake the validator will name
+        return raw.strip()  # a template, or a mistake the validator will name
     if widget == "lines":
         return [line.strip() for line in raw.splitlines() if line.strip()]
     if widget == "json":
@@ -145,3 +149,13 @@ def _parsed(widget, raw):
         except json.JSONDecodeError:
             return raw
     return raw
+
+
+def read_retry(post, current):
+    """The step's retry override from the form: both fields empty means the action's own."""
+    retry = {}
+    for name in ("max_attempts", "backoff_s"):
+        raw = post.get(f"retry.{name}", "").strip()
+        if raw:
+            retry[name] = _parsed("number", raw)
+    return retry or None if "retry.max_attempts" in post else current

@@ -24,6 +24,9 @@ STATUSES = ("OK", "KO", "ANY")
 _STEP_PATH = re.compile(r"^((?:steps|rescue)\[\d+\](?:\.next\[\d+\]\.steps\[\d+\])*)(.*)$")
 
 
+KEEP = object()  # "leave this field as it is", where None means "remove it"
+
+
 class EditError(ValueError):
     """An operation that cannot apply: a stale address, a move into itself, ..."""
 
@@ -190,8 +193,9 @@ def insert(data, list_path, index, provider):
     return data, (*list_path, index)
 
 
-def update_step(data, address, *, name=None, notes=None, config=None):
-    """Change a step's name, notes or config (None leaves a field as it is)."""
+def update_step(data, address, *, name=None, notes=None, config=None, retry=KEEP):
+    """Change a step's name, notes, config or retry override (None leaves name, notes
+    and config as they are; ``retry=None`` removes the override)."""
     data = copy.deepcopy(data)
     step = step_at(data, address)
     if name is not None:
@@ -203,6 +207,10 @@ def update_step(data, address, *, name=None, notes=None, config=None):
             step.pop("notes", None)
     if config is not None:
         step["config"] = config
+    if retry is None:
+        step.pop("retry", None)
+    elif retry is not KEEP:
+        step["retry"] = retry
     return data
 
 

@@ -287,7 +287,8 @@ def _config_sidebar(data, address, **extra):
         "form_action": action,
         "form_fields": form_fields,
         "config_errors": config_form.config_errors(issues, form_fields),
-        "step_issues": [i for i in issues if not i.path.startswith("config")],
+        "step_issues": [i for i in issues if not i.path.startswith(("config", "retry"))],
+        "retry_issues": [i for i in issues if i.path.startswith("retry")],
         "form_has_errors": bool(issues),
         **extra,
     }
@@ -405,6 +406,7 @@ def step_form(request, workflow_id):
             name=request.POST.get("name", ""),
             notes=request.POST.get("notes", ""),
             config=config,
+            retry=config_form.read_retry(request.POST, step.get("retry")),
         )
 
     return _apply(

@@ -101,8 +101,10 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
         "address": "steps.2",
         "step_id": step_id,
         "name": "Fail",
-        "status": "KO",
-        "transient_failures": "many",
+        "config.status": "KO",
+        "config.transient_failures": "many",
+        "retry.max_attempts": "3",
+        "retry.backoff_s": "",
     }
     html = post(alice_client, workflow, "edit_step", form).content.decode()
     assert "Kept in the draft" in html and "valid integer" in html
@@ -111,11 +113,19 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
         "transient_failures": "many",
     }
 
-    form["transient_failures"] = "2"
+    form["config.transient_failures"] = "2"
     html = post(alice_client, workflow, "edit_step", form).content.decode()
     assert "Applied." in html
     step = drafts.load(workflow, alice[0])["steps"][2]
     assert step["name"] == "Fail" and step["config"] == {"status": "KO", "transient_failures": 2}
+    assert step["retry"] == {"max_attempts": 3}
+
+    form["retry.max_attempts"] = "99"
+    html = post(alice_client, workflow, "edit_step", form).content.decode()
+    assert "retry.max_attempts: Input should be less than or equal to 20" in html
+    form["retry.max_attempts"] = ""
+    post(alice_client, workflow, "edit_step", form)
+    assert "retry" not in drafts.load(workflow, alice[0])["steps"][2]  # the action's own again
 
 
 def test_step_menu_operations(alice_client, alice, workflow):
@@ -458,7 +468,7 @@ def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, wo
         alice_client,
         workflow,
         "edit_step",
-        {**form, "url": "https://example.com/in", "secret": "signing"},
+        {**form, "config.url": "https://example.com/in", "config.secret": "signing"},
     )
     html = post(alice_client, workflow, "edit_save", {}).content.decode()
     assert "Saved as version 2" in html
