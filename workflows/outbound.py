@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from pydantic_core import PydanticCustomError
 
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
@@ -116,6 +117,16 @@ def _parse(url):
     if target.scheme not in ("http", "https") or not target.host:
         raise OutboundError("invalid_url", "The URL must be an http:// or https:// address.")
     return target
+
+
+def check_url_field(value):
+    """For config models: a plain URL must be http(s); a template is checked at run time."""
+    text = value.strip()
+    if "{{" not in text and not text.lower().startswith(("http://", "https://")):
+        raise PydanticCustomError(
+            "invalid_url", "expected an http:// or https:// URL (or a template)"
+        )
+    return text
 
 
 def _origin(url):

@@ -178,3 +178,12 @@ def test_an_unreachable_receiver_is_transient_then_ko_network(workspace, entry):
         entry=entry,
     )
     assert events(job) == [("RETRY", "network"), ("KO", "network")]
+
+
+def test_a_url_that_is_not_http_is_refused_when_the_workflow_is_saved():
+    steps = [post("ftp://example.com/in"), {**post("{{ args.url }}"), "id": "templated"}]
+    with pytest.raises(definition.DefinitionError) as error:
+        definition.parse({"name": "w", "schema": "bill/invoice", "steps": steps})
+    assert [(i.path, i.message) for i in error.value.issues] == [
+        ("steps[0].config.url", "expected an http:// or https:// URL (or a template)")
+    ]

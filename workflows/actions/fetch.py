@@ -9,7 +9,7 @@ that key already in the workspace is used as it is, without fetching again.
 import hashlib
 
 from django.conf import settings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from console import secrets
 from console.workspace_settings import allows_private_network
@@ -31,6 +31,11 @@ class FetchConfig(ActionConfig):
         "", description="Name of a workspace secret sent as 'Authorization: Bearer ...'"
     )
     timeout_s: float = Field(10.0, gt=0, le=25, description="Seconds the server has to answer")
+
+    @field_validator("url")
+    @classmethod
+    def url_is_http(cls, value):
+        return outbound.check_url_field(value)
 
 
 def entry_key(config):

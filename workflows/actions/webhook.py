@@ -15,7 +15,7 @@ import json
 import time
 
 from django.core.serializers.json import DjangoJSONEncoder
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from console import secrets
 from console.workspace_settings import allows_private_network
@@ -36,6 +36,11 @@ class WebhookConfig(ActionConfig):
     timeout_s: float = Field(
         DEFAULT_TIMEOUT_S, gt=0, le=25, description="Seconds the receiver has to answer"
     )
+
+    @field_validator("url")
+    @classmethod
+    def url_is_http(cls, value):
+        return outbound.check_url_field(value)
 
 
 def sign(secret_value, message_id, timestamp, body):
