@@ -7,6 +7,9 @@ of one entry: its page). A job or entry of another workspace, or no login, and t
 handshake is refused. ``?since=<change id>`` replays what a reconnecting page missed.
 """
 
+import asyncio
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -14,6 +17,10 @@ from console.workspaces import SESSION_KEY, workspaces_of
 from jobs import live
 from jobs.models import Job
 from silo.models import Entry
+
+logger = logging.getLogger(__name__)
+
+SWEEP_S = 3
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -36,14 +43,36 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.relayed = True
         await self.accept()
         await self._catch_up(self._since())
+        self.sweeper = asyncio.ensure_future(self._sweep())
 
     async def disconnect(self, code):
+        if getattr(self, "sweeper", None) is not None:
+            self.sweeper.cancel()
         if self.joined:
             await self.channel_layer.group_discard(self.joined, self.channel_name)
         if self.relayed:
             live.relay.unsubscribe()
 
+    async def _sweep(self):
+        """Now and then, send what the layer did not bring: a message dropped by a full
+        channel, or published while Redis was down or restarting (its groups are lost
+        with it, so the socket also joins its group again)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self.channel_layer.group_add(self.joined, self.channel_name)
+                missed = await database_sync_to_async(live.changes_since)(
+                    self.workspace_id, self.seen, job_id=self.job_id, entry_id=self.entry_id
+                )
+            except Exception:  # Redis or the database is away: look again next time
+                logger.debug("live sweep failed", exc_info=True)
+                continue
+            for change in missed or ():
+                if change.id > self.seen:
+                    await self.job_changed(live.message(change))
+
     async def job_changed(self, event):
+        self.seen = max(getattr(self, "seen", 0), event["change"])
         if self.job_id and event["job"] != str(self.job_id):
             return
         if self.entry_id and event["entry"] != str(self.entry_id):
@@ -88,12 +117,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self, since):
         """Tell the page where the feed is; replay what it missed since ``since``."""
         newest = await database_sync_to_async(live.last_change_id)(self.workspace_id)
+        self.seen = max(getattr(self, "seen", 0), newest if since is None else since)
         if since is None:
             return await self.send_json({"hello": newest})
         missed = await database_sync_to_async(live.changes_since)(
             self.workspace_id, since, job_id=self.job_id, entry_id=self.entry_id
         )
         if missed is None:
+            self.seen = max(self.seen, newest)  # the page reloads its parts instead
             return await self.send_json({"hello": newest, "reset": True})
         for change in missed:
             await self.job_changed(live.message(change))

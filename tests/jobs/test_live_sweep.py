@@ -1,0 +1,39 @@
+"""A change the channel layer never delivered (dropped by a full channel, or published
+while Redis was restarting) still reaches an open socket, from the change feed."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from jobs import consumers
+from jobs.models import Change
+from tests.jobs.test_consumers import APP, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatch):
+    user, workspace = alice
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    cookie = session_cookie(client, user)
+
+    async def story():
+        communicator = WebsocketCommunicator(
+            APP, "/ws/live/", headers=[(b"cookie", cookie.encode())]
+        )
+        accepted, _ = await communicator.connect(timeout=5)
+        assert accepted
+        hello = await communicator.receive_json_from(timeout=5)
+        # Written to the feed only: no publish, no relay is told.
+        change = await Change.objects.acreate(
+            workspace_id=workspace.pk,
+            job_id="6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b",
+            status="OK",
+        )
+        message = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return hello, change, message
+
+    hello, change, message = async_to_sync(story)()
+    assert message["change"] == change.id > hello["hello"]
+    assert message["status"] == "OK"
