@@ -26,6 +26,7 @@ def test_build_save_reload_undo_redo(login, alice, screenshot):
     page.get_by_role("link", name="+ Create workflow").click()
     page.get_by_role("button", name="Empty Invoice workflow").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Empty Invoice workflow")
+    page.wait_for_load_state()  # htmx (a deferred script) is ready before the first click
     main = page.locator(".main-flow")
     cards = main.get_by_test_id("step-card")
     expect(cards).to_have_count(0)
