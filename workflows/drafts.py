@@ -8,7 +8,7 @@ invalid definition (the canvas marks the bad steps); only ``publish`` validates,
 
 import copy
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from workflows import services
@@ -41,6 +41,13 @@ def store(workflow, user, data):
 
     Storing what is already there changes nothing and adds no undo step.
     """
+    try:
+        return _store(workflow, user, data)
+    except IntegrityError:  # another tab made the first draft at the same moment: join it
+        return _store(workflow, user, data)
+
+
+def _store(workflow, user, data):
     with transaction.atomic():
         draft = _locked(workflow, user)
         if draft is None:

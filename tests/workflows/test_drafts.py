@@ -125,3 +125,28 @@ def test_discard_returns_to_the_saved_version(alice, workflow):
     drafts.store(workflow, alice[0], with_steps(STEP))
     drafts.discard(workflow, alice[0])
     assert drafts.load(workflow, alice[0])["steps"] == []
+
+
+def test_two_tabs_making_the_first_draft_at_once_share_it(alice, workflow, monkeypatch):
+    user = alice[0]
+    real_locked = drafts._locked
+    calls = []
+
+    def racing(workflow, user):
+        # The first look finds no draft, as if the other tab had not committed yet.
+        if not calls:
+            calls.append(1)
+            Draft.objects.create(
+                workspace_id=workflow.workspace_id,
+                workflow=workflow,
+                user=user,
+                data=with_steps(),
+                base_version=1,
+            )
+            return None
+        return real_locked(workflow, user)
+
+    monkeypatch.setattr(drafts, "_locked", racing)
+    draft = drafts.store(workflow, user, with_steps(STEP))
+    assert Draft.objects.count() == 1
+    assert draft.data["steps"] == [STEP]
