@@ -112,6 +112,10 @@ class Job(WorkspaceOwned):
                 name="job_batch",
                 condition=models.Q(batch__isnull=False),
             ),
+            # Deleting a job looks for the jobs it caused (the self-referencing FK).
+            models.Index(
+                fields=["cause"], name="job_cause", condition=models.Q(cause__isnull=False)
+            ),
         ]
 
     def __str__(self):
