@@ -5,12 +5,31 @@ import smtplib
 
 from django.conf import settings as django_settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend
 
 from console import secrets
 from console.models import WorkspaceSettings
 from workflows import outbound
 
 SMTP_TIMEOUT_S = 20  # below email.send's timeout_s, so a hung server is a transient failure
+
+
+class RecordingEmailBackend(EmailBackend):
+    """Django's SMTP backend, keeping ``refused``: the recipients the server refused
+    while it accepted the message for the others (Django drops that answer)."""
+
+    refused: dict = {}
+
+    @property
+    def connection_class(self):
+        backend, base = self, super().connection_class
+
+        class Recording(base):
+            def sendmail(self, *args, **kwargs):
+                backend.refused = super().sendmail(*args, **kwargs) or {}
+                return backend.refused
+
+        return Recording
 
 
 def settings_of(workspace):
@@ -57,7 +76,7 @@ def smtp_connection(workspace):
     if current.smtp_password_secret:
         password = secrets.reveal(workspace, current.smtp_password_secret)
     connection = get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
+        "console.workspace_settings.RecordingEmailBackend",
         host=current.smtp_host,
         port=port,
         # "" and not None: None would borrow the global EMAIL_HOST_USER/PASSWORD.

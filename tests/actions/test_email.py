@@ -121,6 +121,18 @@ def test_refused_recipients_a_5xx_is_ko_a_4xx_is_retried(workspace, entry):
     assert server.messages == []
 
 
+def test_a_partly_refused_list_is_ok_partially_refused_and_not_sent_again(workspace, entry):
+    with SmtpReceiver(refuse={"gone@example.com": "550 5.1.1 No such user"}) as server:
+        use_smtp(workspace, server)
+        job = run_flow(workspace, [send(to="a@example.com, gone@example.com")], entry=entry)
+
+    assert events(job) == [("OK", "partially_refused")]
+    message = job.intents.get().events.get().message
+    assert "Sent to a@example.com" in message and "refused: gone@example.com (550)" in message
+    [(recipients, _)] = server.messages
+    assert recipients == ["a@example.com"]
+
+
 def test_no_recipient_is_ko_no_recipient(workspace, entry):
     with SmtpReceiver() as server:
         use_smtp(workspace, server)

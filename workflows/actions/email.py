@@ -76,6 +76,7 @@ class SendEmail(Action):
         "invalid_recipient",
         "missing_attachment",
         "blocked_address",
+        "partially_refused",
         "550",
         "554",
     )
@@ -140,10 +141,15 @@ class SendEmail(Action):
             reason = type(error).__name__
             raise TryLater(code, f"The SMTP server could not be reached: {reason}") from None
         names = ", ".join(a.name for a in files)
-        sent_to = ", ".join(to + cc) or "Bcc recipients"
-        return Outcome.ok(
-            message=f"Sent to {sent_to}" + (f" with {names}" if names else ""),
+        refused_now = getattr(connection, "refused", None) or {}
+        accepted = [a for a in to + cc if a not in refused_now]
+        sent = f"Sent to {', '.join(accepted) or 'Bcc recipients'}" + (
+            f" with {names}" if names else ""
         )
+        if refused_now:  # not retried: the others already have it
+            listed = ", ".join(f"{a} ({code})" for a, (code, _) in refused_now.items())
+            return Outcome.ok("partially_refused", f"{sent}; refused: {listed}")
+        return Outcome.ok(message=sent)
 
 
 def attachments_of(entry, patterns):
