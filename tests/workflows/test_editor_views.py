@@ -473,3 +473,15 @@ def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, wo
     html = post(alice_client, workflow, "edit_save", {}).content.decode()
     assert "Saved as version 2" in html
     assert "Saved, but note:" in html and "no secret named &#x27;signing&#x27;" in html
+
+
+def test_a_step_whose_action_is_gone_is_marked_and_still_editable(alice_client, alice, workflow):
+    version = workflow.current()
+    version.definition["steps"][0]["provider"] = "uninstalled.thing"
+    version.save()
+    html = alice_client.get(url(workflow, "edit")).content.decode()
+    assert "unknown provider &#x27;uninstalled.thing&#x27;" in html
+    form = alice_client.get(url(workflow, "edit_step"), {"address": "steps.0"})
+    assert form.status_code == 200 and "Unknown action" in form.content.decode()
+    post(alice_client, workflow, "edit_replace", {"address": "steps.0", "provider": "silo.state"})
+    assert drafts.load(workflow, alice[0])["steps"][0]["provider"] == "silo.state"
