@@ -129,6 +129,10 @@ def run_here(requests, concurrency, wait):
         wait_until_up(base + "/login/", server)
         times, wall = measure(base, token, workflow.id, requests, concurrency, wait)
         in_jobs = job_times(workflow)
+    except Exception:
+        log.flush()
+        print("".join((var / "servers.log").read_text().splitlines(True)[-60:]), file=sys.stderr)
+        raise
     finally:
         for process in (server, workers):
             process.terminate()

@@ -89,7 +89,14 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Workers keep their connections (60 s). The ASGI web process sets
+    # DATABASE_CONN_MAX_AGE=0 (console/asgi.py), as Django advises for ASGI: there each
+    # request has its own thread context, and persistent connections pile up until
+    # PostgreSQL refuses new clients (bench/api_wait.py --concurrency 20 showed it).
+    conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=conn_max_age)
+    }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if _env_bool("DATABASE_SERVER_SIDE_BINDING"):
         DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True

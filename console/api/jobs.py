@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
@@ -177,7 +177,13 @@ def _existing(workspace, job_id, key):
 
 
 def _is_active(job_id):
-    return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
+    """Runs on the shared pool, outside any request: its threads keep their database
+    connections, so one that broke (a database restart) is replaced here."""
+    try:
+        return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
 
 
 async def _until_finished(job_id, seconds):
