@@ -17,6 +17,7 @@ class TokenAuth(HttpBearer):
             return None
         ratelimit.check(found)
         _check_size(request)
+        _check_text(request)
         return found
 
 
@@ -31,6 +32,14 @@ def _check_size(request):
             "too_large",
             f"The request body is {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}.",
         )
+
+
+def _check_text(request):
+    """NUL in a path or query would reach the database, which refuses it (PostgreSQL)."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+    ):
+        raise ApiError(400, "bad_request", "The URL may not contain NUL (%00).")
 
 
 def workspace_of(request):

@@ -95,6 +95,8 @@ def install(api):
     def on_http_error(request, exc):
         if isinstance(exc.__cause__, RequestDataTooBig):  # a body without Content-Length
             return on_too_big(request, exc.__cause__)
+        if isinstance(exc.__cause__, ApiError):  # raised while reading the body
+            return on_api_error(request, exc.__cause__)
         status = exc.status_code
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         message = str(exc)

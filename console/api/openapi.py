@@ -10,6 +10,7 @@ from ninja.parser import Parser
 
 from console.api import errors, jobs, silo, tokens, workflows
 from console.api.auth import TokenAuth
+from console.api.errors import ApiError
 from workflows import definition
 
 DESCRIPTION = """\
@@ -24,10 +25,29 @@ def _refuse_constant(name):
 
 
 class StrictJSONParser(Parser):
-    """Refuses NaN and Infinity, which Python reads but JSON (and PostgreSQL) do not."""
+    """Refuses NaN and Infinity, which Python reads but JSON (and PostgreSQL) do not,
+    and NUL characters, which PostgreSQL cannot store in text or jsonb."""
 
     def parse_body(self, request):
-        return json.loads(request.body, parse_constant=_refuse_constant)
+        data = json.loads(request.body, parse_constant=_refuse_constant)
+        if _has_nul(data):
+            raise ApiError(400, "bad_request", "Text in the body may not contain NUL (\\u0000).")
+        return data
+
+
+def _has_nul(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _signed_in_or_token(view):

@@ -196,7 +196,8 @@ def upload(request, entry_id: uuid.UUID, file: File[UploadedFile]):
     limit = settings.SILO_MAX_UPLOAD_BYTES
     if file.size > limit:
         raise ApiError(413, "too_large", f"The file is over {limit} bytes.", {"file": "too large"})
-    name = (file.name or "attachment").replace("/", "_").replace("\\", "_")[:200] or "attachment"
+    name = (file.name or "").replace("/", "_").replace("\\", "_").replace("\x00", "")[:200]
+    name = name or "attachment"
     attachment = add_attachment(entry, name, file.read(), mime=file.content_type or None)
     return Status(201, _attachment_json(attachment))
 

@@ -91,3 +91,31 @@ def test_a_body_over_djangos_own_limit_is_413_too(alice_api, settings):
     response = alice_api.post("/silo/entries", {"doc": {"pad": "x" * 100}})
 
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/silo/entries", '{"doc": {"$schema": "x\\u0000"}}'),
+        ("post", "/silo/entries", '{"doc": {}, "key": "k\\u0000"}'),
+        ("post", "/jobs", '{"workflow_id": "x", "args": {"a\\u0000": "b"}}'),
+        ("get", "/jobs/key/k%00", None),
+        ("get", "/silo/entries?q=a%00b", None),
+    ],
+)
+def test_nul_characters_are_a_400_not_a_database_error(alice_api, method, path, body):
+    response = getattr(alice_api, method)(path, body) if body else alice_api.get(path)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["message"]
+
+
+def test_an_uploaded_file_name_loses_its_nul(alice_api, alice, invoice_doc):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from silo.services import create_entry
+
+    entry, _ = create_entry(alice[1], invoice_doc)
+    upload = SimpleUploadedFile("a\x00b.txt", b"x")
+    response = alice_api.upload(f"/silo/entries/{entry.id}/attachments", upload)
+    assert response.status_code == 201
+    assert "\x00" not in response.json()["name"]
