@@ -9,22 +9,26 @@ handshake is refused. ``?since=<change id>`` replays what a reconnecting page mi
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
 
 from console.workspaces import SESSION_KEY, workspaces_of
 from jobs import live
-from jobs.models import Job
+from jobs.models import Change, Job
 from silo.models import Entry
 
 logger = logging.getLogger(__name__)
 
 SWEEP_S = 3
+SWEEP_LIMIT = 5000  # changes read per sweep (ids only); more wait for the next one
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
+        self.low, self.sent = 0, set()
         self.joined = None
         self.relayed = False
         user = self.scope.get("user")
@@ -56,27 +60,48 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _sweep(self):
         """Now and then, send what the layer did not bring: a message dropped by a full
         channel, or published while Redis was down or restarting (its groups are lost
-        with it, so the socket also joins its group again)."""
+        with it, so the socket also joins its group again).
+
+        ``self.low`` is the socket's low-water mark: every change up to it has been
+        sent. It only moves past changes older than ``live.GAP_PATIENCE_S`` (a
+        transaction may commit a lower id late), and the page is told it as
+        ``hello``, which is what it asks to be replayed from when it reconnects.
+        """
         while True:
             await asyncio.sleep(SWEEP_S)
             try:
                 await self.channel_layer.group_add(self.joined, self.channel_name)
-                missed = await database_sync_to_async(live.changes_since)(
-                    self.workspace_id, self.seen, job_id=self.job_id, entry_id=self.entry_id
-                )
+                low, missed = await database_sync_to_async(self._missed)()
             except Exception:  # Redis or the database is away: look again next time
                 logger.debug("live sweep failed", exc_info=True)
                 continue
-            for change in missed or ():
-                if change.id > self.seen:
-                    await self.job_changed(live.message(change))
+            for change in missed:
+                await self.job_changed(live.message(change))
+            if low > self.low:
+                self.low = low
+                self.sent = {i for i in self.sent if i > low}
+                await self.send_json({"hello": low})
+
+    def _missed(self):
+        """The new low-water mark and the changes this socket has not been sent; only
+        ids are read until one is found missing."""
+        feed = Change.objects.filter(workspace_id=self.workspace_id, id__gt=self.low)
+        if self.job_id:
+            feed = feed.filter(job_id=self.job_id)
+        if self.entry_id:
+            feed = feed.filter(entry_id=self.entry_id)
+        recent = list(feed.order_by("id").values_list("id", "at")[:SWEEP_LIMIT])
+        settled = timezone.now() - timedelta(seconds=live.GAP_PATIENCE_S)
+        low = max([self.low, *(i for i, at in recent if at < settled)])
+        missing = [i for i, _ in recent if i not in self.sent]
+        return low, list(Change.objects.filter(id__in=missing).order_by("id")) if missing else []
 
     async def job_changed(self, event):
-        self.seen = max(getattr(self, "seen", 0), event["change"])
         if self.job_id and event["job"] != str(self.job_id):
             return
         if self.entry_id and event["entry"] != str(self.entry_id):
             return
+        self.sent.add(event["change"])
         await self.send_json({key: event[key] for key in ("change", "job", "entry", "status")})
 
     async def receive_json(self, content, **kwargs):
@@ -117,15 +142,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self, since):
         """Tell the page where the feed is; replay what it missed since ``since``."""
         newest = await database_sync_to_async(live.last_change_id)(self.workspace_id)
-        self.seen = max(getattr(self, "seen", 0), newest if since is None else since)
+        self.low = newest if since is None else min(since, newest)
         if since is None:
             return await self.send_json({"hello": newest})
         missed = await database_sync_to_async(live.changes_since)(
             self.workspace_id, since, job_id=self.job_id, entry_id=self.entry_id
         )
         if missed is None:
-            self.seen = max(self.seen, newest)  # the page reloads its parts instead
+            self.low = newest  # the page reloads its parts instead
             return await self.send_json({"hello": newest, "reset": True})
         for change in missed:
             await self.job_changed(live.message(change))
-        await self.send_json({"hello": max(newest, since)})
+        self.low = max(self.low, newest)
+        await self.send_json({"hello": self.low})

@@ -87,7 +87,8 @@
         document.documentElement.setAttribute("data-live", "connected");
         return;
       }
-      since = Math.max(since || 0, message.change);
+      // Not since = change: ids may arrive out of order or with one missing; the
+      // server says in "hello" up to where the page has had everything.
       changed(message);
     };
     socket.onclose = function () {

@@ -182,7 +182,9 @@ class Stack:
             },
             headers={"Referer": f"{self.web_url}/login/"},
         )
-        assert response.status_code == 200 and "sessionid" in client.cookies, "login failed"
+        assert response.status_code == 200 and "sessionid" in client.cookies, (
+            f"login failed: {response.status_code} {response.text[:300]}"
+        )
         return client
 
 
@@ -194,7 +196,8 @@ class LiveFollower:
         self.url = stack.web_url.replace("http://", "ws://") + "/ws/live/"
         self.headers = {"Cookie": f"sessionid={browser.cookies['sessionid']}"}
         self.origin = stack.web_url
-        self.statuses = {}  # job id -> last status seen
+        self.statuses = {}  # job id -> the status of its newest change seen
+        self.latest = {}  # job id -> the id of that change
         self.since = None
         self.reconnects = 0
         self.stopping = threading.Event()
@@ -222,9 +225,11 @@ class LiveFollower:
     def _read(self, message):
         if "hello" in message:
             self.since = max(self.since or 0, message["hello"])
-        if "change" in message:
-            self.since = max(self.since or 0, message["change"])
-            self.statuses[message["job"]] = message["status"]
+        if "change" in message:  # a replay may bring an older change after a newer one
+            job = message["job"]
+            if message["change"] > self.latest.get(job, 0):
+                self.latest[job] = message["change"]
+                self.statuses[job] = message["status"]
 
     def stop(self):
         self.stopping.set()
