@@ -33,7 +33,7 @@ from jobs.models import Change
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 0.2
+POLL_S = 0.1
 CATCH_UP_LIMIT = 500  # more missed changes than this: the page reloads its parts
 GAP_PATIENCE_S = 5  # how long a missing id may still turn up (a transaction in flight)
 KEEP = timedelta(days=1)
@@ -171,7 +171,9 @@ class Relay:
         layer = get_channel_layer()
         while self.listeners:
             try:
-                for change in await database_sync_to_async(self._read)():
+                # Its own thread, not the one the process's sync views queue on.
+                read = database_sync_to_async(self._read, thread_sensitive=False)
+                for change in await read():
                     await layer.group_send(group_name(change.workspace_id), message(change))
             except Exception:
                 logger.exception("live relay: reading the change feed failed")
