@@ -162,7 +162,7 @@ def main():
                 )
                 plan = jobs.order_by("-created_at", "-id")[:51].explain()
                 print("    " + plan.replace("\n", "\n    "))
-        print(f"  total {time.perf_counter() - started:.1f} s")
+        print(f"  total {time.perf_counter() - started:.1f} s; load average {os.getloadavg()}")
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM jobs_job WHERE workspace_id = %s", [workspace.pk])

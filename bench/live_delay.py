@@ -181,7 +181,7 @@ def main():
             for change in Change.objects.filter(job_id=job.pk)
         }
         to_socket = [frames[i] - committed[i] for i in committed if i in frames]
-        print(f"  {len(delays)} steps in {elapsed:.1f} s")
+        print(f"  {len(delays)} steps in {elapsed:.1f} s; load average {os.getloadavg()}")
         print(
             f"  of which change written -> socket message (ms): median "
             f"{statistics.median(to_socket):.0f}, p95 {percentile(to_socket, 0.95):.0f}"
