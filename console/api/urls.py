@@ -1,5 +1,5 @@
 """Included at ``/api/`` without a namespace, because django-ninja reverses its own
-``api-v1`` namespace from the root."""
+``api`` namespace from the root."""
 
 from functools import wraps
 from inspect import iscoroutinefunction
