@@ -2,16 +2,19 @@
 document's own number format; the PDF is attached, replaced on a rerun, and refused
 with ``invalid_document`` when the document lacks what an invoice needs."""
 
+import contextlib
 import copy
 import json
 import re
 import subprocess
 import tempfile
+import threading
 from base64 import b64encode
 from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +24,7 @@ from jobs.services import create_job
 from silo import documents
 from silo.models import Attachment
 from silo.services import add_attachment, create_entry
-from tests.conftest import GOBL_DIR, load_gobl
+from tests.conftest import GOBL_DIR, load_gobl, make_member
 from tests.jobs.flows import finish, run_flow
 from tests.silo.conftest import invoice, make_entry
 from workflows.actions import pdf, registry
@@ -377,3 +380,35 @@ def test_an_svg_logo_is_drawn_but_may_not_pull_in_files(alice, tmp_path):
     assert intent(job).status == "OK"
     printed = Attachment.objects.get(entry=entry, mime="application/pdf").file.read()
     assert image_count(printed) == 0  # the rectangle is drawn as vectors; the file is not read
+
+
+@pytest.mark.postgres
+def test_two_jobs_printing_the_same_step_at_once_leave_one_pdf(transactional_db, monkeypatch):
+    _, workspace = make_member("carol", "Initech")
+    entry = make_entry(workspace)
+    content = pdf.render_pdf(pdf.layout("bill/invoice", entry.doc))
+    # Each writer waits for the other just before saving: without the entry lock both
+    # would have looked for an older PDF before either saved, and both would be kept.
+    meeting = threading.Barrier(2)
+    save = Attachment.save
+
+    def save_after_meeting(self, *args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits on the lock
+            meeting.wait(timeout=1)
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Attachment, "save", save_after_meeting)
+
+    def print_once():
+        try:
+            pdf.attach(entry, "INV-1.pdf", content, source="w:print", job_id=None)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=print_once) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=30)
+
+    assert Attachment.objects.filter(entry=entry).count() == 1

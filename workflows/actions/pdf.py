@@ -19,13 +19,14 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
 from babel.numbers import format_currency, format_decimal, format_percent
+from django.db import transaction
 from django.template.loader import render_to_string
 from pydantic import Field, field_validator
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from silo import documents, rendering
-from silo.models import Attachment
+from silo.models import Attachment, Entry
 from silo.services import add_attachment
 from workflows.actions.base import Action, ActionConfig, Outcome
 from workflows.actions.registry import register
@@ -259,6 +260,19 @@ def logo_data_url(entry, name):
     return f"data:{attachment.mime};base64,{base64.b64encode(content).decode('ascii')}"
 
 
+def attach(entry, filename, content, *, source, job_id):
+    """Attach the PDF in place of the one from the same ``source``.
+
+    The entry's row is locked first, so two jobs printing the same step of one entry at
+    once queue up here and leave one PDF, not two.
+    """
+    with transaction.atomic():
+        Entry.objects.select_for_update().filter(pk=entry.pk).values_list("pk").first()
+        return add_attachment(
+            entry, filename, content, mime="application/pdf", source=source, job_id=job_id
+        )
+
+
 @register
 class GeneratePdf(Action):
     id = "pdf.generate"
@@ -291,14 +305,8 @@ class GeneratePdf(Action):
                 return Outcome.ko("invalid_logo", str(error))
         pdf = render_pdf(page, style=config.template, logo_url=logo)
         filename = safe_filename(config.filename.strip() or default_filename(page))
-        attachment = add_attachment(
-            entry,
-            filename,
-            pdf,
-            mime="application/pdf",
-            source=f"{context.job.workflow_id}:{context.step.id}",
-            job_id=context.job.id,
-        )
+        source = f"{context.job.workflow_id}:{context.step.id}"
+        attachment = attach(entry, filename, pdf, source=source, job_id=context.job.id)
         return Outcome.ok(
             message=f"Attached {filename} ({len(pdf) // 1024 + 1} KB, {config.template} style)",
             attachment=str(attachment.id),
