@@ -180,3 +180,28 @@ def test_rerun_a_failed_job_from_its_failed_step(login, alice, worker, screensho
     expect(page.locator("ol.timeline > li")).to_have_attribute("data-step", "second")
     expect(page.get_by_text("from step second on version 2")).to_be_visible()
     screenshot(page, "rerun-from-failed-step")
+
+
+def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, settings, screenshot):
+    settings.JOBS_WAKE_WORKERS = False  # no worker here: the jobs stay queued
+    entry = invoice(alice[1])
+    workflow, _ = create_workflow(alice[1], REGISTER)
+    for _ in range(55):
+        create_job(alice[1], workflow, entry=entry)
+    newest = Job.objects.order_by("-created_at", "-id").first()
+    page = login("alice")
+    page.goto("/jobs/")
+    rows = page.locator("table.jobs tbody tr")
+    expect(rows).to_have_count(50)
+    mark(page)
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("window.scrollY > 200")
+
+    latest, _ = create_job(alice[1], workflow, entry=entry, trigger="api")
+
+    expect(page.get_by_role("button", name="New jobs: show them")).to_be_visible()
+    expect(rows.first).to_have_attribute("data-job", str(newest.pk))
+    page.get_by_role("button", name="New jobs: show them").click()
+    expect(rows.first).to_have_attribute("data-job", str(latest.pk))
+    assert page.evaluate("window.scrollY") == 0
+    assert stayed(page)
