@@ -400,6 +400,7 @@ def _park(job, token, started, attempt, reason, until):
             message=reason.message or "",
         )
         if not _owned(job, token).update(
+            entry_id=job.entry_id,
             status=Status.WAIT,
             due_at=until,
             attempt=job.attempt,
@@ -478,6 +479,7 @@ def _save_outcome(intent, attempt, outcome, started):
 def _commit_move(job, token, following, ending):
     next_intent = _new_intent(job, following) if following is not None else None
     fields = {
+        "entry_id": job.entry_id,  # an action may have given the job its entry (use_entry)
         "position": job.position,
         "attempt": 0,
         "current_intent": next_intent,
@@ -526,7 +528,8 @@ WITH owned AS (
     RETURNING id
 )
 UPDATE jobs_job
-SET position = %(position)s, attempt = 0, current_intent_id = (SELECT id FROM following),
+SET entry_id = %(entry)s, position = %(position)s, attempt = 0,
+    current_intent_id = (SELECT id FROM following),
     intent_count = %(intent_count)s, faults = %(faults)s, status = %(job_status)s,
     completed_at = %(completed_at)s, lease_until = %(lease_until)s,
     lease_token = CASE WHEN %(has_next)s THEN lease_token END

@@ -7,6 +7,7 @@ wait are woken by time: the worker's clock (``jobworker``) enqueues a drain when
 something is due.
 """
 
+import os
 import time
 
 from django.conf import settings
@@ -28,7 +29,7 @@ def drain(budget_s=DRAIN_BUDGET_S, hand_over=True):
         engine.run(*claimed)
         ran += 1
     if hand_over:
-        async_task("jobs.tasks.drain")
+        async_task("jobs.tasks.drain", broker=_broker())
     return ran
 
 
@@ -36,9 +37,23 @@ def wake_workers():
     """Enqueue a drain unless enough are already waiting to be picked up: a drain
     still in the queue will see every job committed before it starts."""
     try:
-        broker = get_broker()
+        broker = _broker()
         if broker.queue_size() >= settings.Q_CLUSTER.get("workers", 2):
             return
+        async_task("jobs.tasks.drain", broker=broker)
     except Exception:  # the clock will find the job; a wake-up is only for latency
+        _brokers.clear()  # a broken connection: the next wake-up makes a new one
         return
-    async_task("jobs.tasks.drain")
+
+
+_brokers = {}
+
+
+def _broker():
+    """One broker (one Redis connection pool) per process: ``get_broker()`` makes a
+    new one, with a new connection, on every call. Keyed by pid: workers fork."""
+    pid = os.getpid()
+    if pid not in _brokers:
+        _brokers.clear()
+        _brokers[pid] = get_broker()
+    return _brokers[pid]
