@@ -267,3 +267,23 @@ class NotificationsSeen(WorkspaceOwned):
         constraints = [
             models.UniqueConstraint(fields=["user", "workspace"], name="one_seen_mark_per_member")
         ]
+
+
+class Worker(models.Model):
+    """A ``jobworker`` process (one per worker machine), as its clock last reported it.
+
+    The clock writes ``seen_at`` every few seconds; ``/health/workers`` calls a worker
+    whose report is older than ``STALE_S`` stale. A clean stop removes the row.
+    """
+
+    STALE_S = 30
+
+    name = models.CharField(max_length=200, primary_key=True)  # "<host>:<pid>"
+    host = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    processes = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.name

@@ -11,16 +11,49 @@ the cluster is not draining (all busy, or wedged: a worker killed while holding
 django-q2's internal queue can block the others for good), so the clock runs it here.
 """
 
+import contextlib
 import logging
+import os
+import socket
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 from django_q.cluster import Cluster
 
 from jobs import engine, live, tasks, triggers
+from jobs.models import Worker
 
 logger = logging.getLogger(__name__)
+
+
+HEARTBEAT_S = 2
+
+
+class _Heartbeat:
+    """This machine's row in ``jobs.Worker``, for ``/health/workers``."""
+
+    def __init__(self):
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = timezone.now()
+
+    def beat(self):
+        Worker.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "processes": settings.Q_CLUSTER.get("workers", 1),
+                "started_at": self.started_at,
+                "seen_at": timezone.now(),
+            },
+        )
+
+    def gone(self):
+        with contextlib.suppress(Exception):
+            Worker.objects.filter(name=self.name).delete()
 
 
 class Command(BaseCommand):
@@ -39,11 +72,15 @@ class Command(BaseCommand):
         cluster = Cluster()
         cluster.start()
         self.stdout.write(f"jobworker: cluster started, clock every {tick:g}s")
-        prune_at = 0
+        prune_at = beat_at = 0
+        me = _Heartbeat()
         try:
             while cluster.sentinel.is_alive():
                 try:
                     close_old_connections()  # survive a database restart
+                    if time.monotonic() > beat_at:
+                        me.beat()
+                        beat_at = time.monotonic() + HEARTBEAT_S
                     if engine.due_exists():
                         tasks.wake_workers()
                     triggers.run_schedules()
@@ -60,3 +97,4 @@ class Command(BaseCommand):
             pass
         finally:
             cluster.stop()
+            me.gone()
