@@ -10,7 +10,8 @@ first page, its status filter (KO), its workflow filter, the second page through
 cursor, one live row refresh and the top bar's failed-jobs bell (every page pays it).
 Prints the median and 95th percentile per request, in milliseconds.
 
-PostgreSQL only (``DATABASE_URL``): the workspace it made is removed at the end.
+PostgreSQL only: without ``DATABASE_URL`` it runs itself under ``tests.services`` (a
+throwaway PostgreSQL); on a configured one, the workspace it made is removed at the end.
 """
 
 import argparse
@@ -86,7 +87,11 @@ def percentile(values, share):
 def main():
     arguments = parse_arguments()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("bench/history.py needs PostgreSQL: run it under python -m tests.services --")
+        # PostgreSQL is what this measures: start a throwaway one (tests.services).
+        print("no DATABASE_URL: running on a throwaway PostgreSQL", flush=True)
+        command = [sys.executable, "-m", "tests.services", "--", sys.executable, "-u"]
+        os.chdir(ROOT)
+        os.execv(sys.executable, [*command, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
     setup_django()
 
     from django.contrib.auth import get_user_model
