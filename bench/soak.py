@@ -1,0 +1,218 @@
+"""A steady mixed load on the production layout, then the engine against the floor.
+
+    .venv/bin/python bench/soak.py [--seconds 60] [--rate 20] [--viewers 5]
+
+Brings up its own PostgreSQL, Redis, one daphne and one ``jobworker`` machine with 2
+worker processes (tests/faults/harness.py), then for ``--seconds``:
+
+- API clients create three-step ``simulate.outcome`` jobs at ``--rate`` per second
+  (``POST /api/v1/jobs`` with a bearer token);
+- ``--viewers`` History pages follow the live feed over WebSockets;
+- an operator edits a workflow in the editor and saves it every 2 seconds.
+
+It prints jobs/s, job latency from creation to end (p50/p95/p99), the API's p95, the
+worker processes' RSS at the start and at the end, the live messages the viewers got,
+and every error (there must be none). Then, on the same database, the engine's jobs/s
+through 1, 2 and 4 worker processes next to the raw PostgreSQL floor for the same
+writes (bench/engine.py, bench/raw_floor.py).
+"""
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from tests.faults.harness import LiveFollower, Stack, member, rss_kb  # noqa: E402
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+
+
+def workflow(workspace, name, steps):
+    from workflows.services import create_workflow
+
+    steps = [
+        {"id": f"s{i}", "provider": "simulate.outcome", "config": {"status": "OK"}}
+        for i in range(steps)
+    ]
+    return create_workflow(workspace, {"name": name, "schema": "bill/invoice", "steps": steps})[0]
+
+
+class Load:
+    def __init__(self, stack, token, flow, rate):
+        self.api = httpx.Client(
+            base_url=stack.web_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        self.flow, self.rate = flow, rate
+        self.latencies, self.errors, self.created = [], [], []
+        self.stopping = threading.Event()
+
+    def create_jobs(self):
+        """Open loop: one request every 1/rate s, each in its own pool thread."""
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            next_at = time.monotonic()
+            n = 0
+            while not self.stopping.is_set():
+                pool.submit(self._create, n)
+                n += 1
+                next_at += 1 / self.rate
+                time.sleep(max(0, next_at - time.monotonic()))
+
+    def _create(self, n):
+        started = time.perf_counter()
+        try:
+            response = self.api.post(
+                "/api/v1/jobs",
+                json={"workflow_id": str(self.flow.pk), "args": {"n": str(n)}, "tags": ["soak"]},
+            )
+        except httpx.HTTPError as error:
+            self.errors.append(f"API: {type(error).__name__}")
+            return
+        self.latencies.append(time.perf_counter() - started)
+        if response.status_code != 201:
+            self.errors.append(f"API {response.status_code}: {response.text[:200]}")
+        else:
+            self.created.append(response.json()["id"])
+
+    def edit_and_save(self, browser, edited):
+        """The editor's own requests: change the description, then Save."""
+        headers = {"HX-Request": "true", "X-CSRFToken": browser.cookies["csrftoken"]}
+        n = 0
+        while not self.stopping.wait(2):
+            n += 1
+            base = f"/workflows/{edited.pk}/edit"
+            for url, data in (
+                (f"{base}/details/", {"name": edited.name, "description": f"edit {n}"}),
+                (f"{base}/save/", {}),
+            ):
+                response = browser.post(url, data=data, headers=headers)
+                if response.status_code != 200:
+                    self.errors.append(f"editor {url} {response.status_code}")
+
+
+def soak(stack, seconds, rate, viewers):
+    from console.api.tokens import create_token
+    from jobs.models import Job
+
+    user, workspace = member("soak", "Soak")
+    _, token = create_token(workspace, "soak")
+    flow = workflow(workspace, "soak", 3)
+    edited = workflow(workspace, "edited in the editor", 5)
+    stack.start_web()
+    stack.start_workers(machines=1, per_machine=2)
+    browser = stack.browser_session(user.username)
+    followers = [LiveFollower(stack, stack.browser_session(user.username)) for _ in range(viewers)]
+    load = Load(stack, token, flow, rate)
+    threads = [
+        threading.Thread(target=load.create_jobs),
+        threading.Thread(target=load.edit_and_save, args=(browser, edited)),
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    warm_up = min(10, seconds / 4)  # the workers' first imports (weasyprint...) and caches
+    time.sleep(warm_up)
+    rss_start = sum(rss_kb(pid) for pid in stack.worker_processes())
+    time.sleep(seconds - warm_up)
+    load.stopping.set()
+    for thread in threads:
+        thread.join()
+    rss_end = sum(rss_kb(pid) for pid in stack.worker_processes())
+    jobs = Job.objects.filter(workflow=flow)
+    deadline = time.monotonic() + 60
+    while jobs.exclude(status="OK").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    not_ok = jobs.exclude(status="OK").count()
+    if not_ok:
+        load.errors.append(f"{not_ok} jobs did not end OK")
+    ended = [j for j in jobs.only("created_at", "started_at", "completed_at") if j.completed_at]
+    spans = [(j.completed_at - j.created_at).total_seconds() for j in ended]
+    queued = [(j.started_at - j.created_at).total_seconds() for j in ended]
+    deadline = time.monotonic() + 10  # the viewers' last messages are still on their way
+    while time.monotonic() < deadline and any(
+        sum(1 for s in f.statuses.values() if s == "OK") < len(ended) for f in followers
+    ):
+        time.sleep(0.2)
+    for follower in followers:
+        follower.stop()
+    versions = edited.versions.count() - 1
+    seen = [sum(1 for s in f.statuses.values() if s == "OK") for f in followers]
+    print(f"soak: {seconds}s at {rate} jobs/s offered, {viewers} live viewers, editor saves")
+    print(f"  jobs: {len(spans)} ended OK, {len(spans) / elapsed:.1f} jobs/s")
+    print(
+        f"  job latency (created -> ended): p50 {percentile(spans, 0.5) * 1000:.0f} ms, "
+        f"p95 {percentile(spans, 0.95) * 1000:.0f} ms, p99 {percentile(spans, 0.99) * 1000:.0f} ms"
+    )
+    print(f"  of which queued (created -> started): p50 {percentile(queued, 0.5) * 1000:.0f} ms")
+    print(
+        f"  API POST /jobs: p50 {statistics.median(load.latencies) * 1000:.0f} ms, "
+        f"p95 {percentile(load.latencies, 0.95) * 1000:.0f} ms over {len(load.latencies)}"
+    )
+    print(f"  editor saves: {versions} versions published")
+    print(f"  live viewers saw {min(seen)}-{max(seen)} of {len(spans)} jobs end")
+    print(
+        f"  worker RSS (all jobworker processes): {rss_start / 1024:.0f} MB after "
+        f"{warm_up:.0f}s of load, {rss_end / 1024:.0f} MB at the end"
+    )
+    print(f"  errors: {len(load.errors)}")
+    for error in sorted(set(load.errors))[:10]:
+        print(f"    {error}")
+    stack.stop_workers()
+    stack.stop_web()
+    with contextlib.suppress(Exception):
+        browser.close()
+    return len(load.errors)
+
+
+def against_the_floor(workers_list, jobs):
+    import engine as engine_bench
+
+    from console.models import Workspace
+
+    workspace = Workspace.objects.create(name="Floor")
+    print("engine vs raw PostgreSQL floor (same writes per step, same database):")
+    for workers in workers_list:
+        for steps, count in ((1, jobs), (10, jobs // 2)):
+            rate = engine_bench.through_cluster(workspace, steps, count, workers)
+            floor = engine_bench.raw_floor(steps, count, workers)
+            print(
+                f"  {workers} worker processes, {steps:>2}-step jobs: engine {rate:6.1f} jobs/s, "
+                f"floor {floor:6.1f} jobs/s, engine = {rate / floor:4.0%}",
+                flush=True,
+            )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--rate", type=float, default=20, help="jobs per second offered")
+    parser.add_argument("--viewers", type=int, default=5)
+    parser.add_argument("--floor-jobs", type=int, default=400)
+    parser.add_argument("--no-floor", action="store_true")
+    options = parser.parse_args()
+    os.environ["JOBS_WAKE_WORKERS"] = "1"
+    print(f"{os.cpu_count()} cores")
+    with Stack(lease_s=60) as stack:
+        errors = soak(stack, options.seconds, options.rate, options.viewers)
+        if not options.no_floor:
+            os.environ["JOBS_WAKE_WORKERS"] = "0"
+            against_the_floor((1, 2, 4), options.floor_jobs)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
