@@ -19,9 +19,9 @@ from pydantic import ConfigDict, StringConstraints
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
 from jobs import engine, selectors
+from jobs import services as job_services
 from jobs.models import ACTIVE, Job
 from jobs.representation import job_json
-from jobs.services import JobError, create_job
 from silo.documents import DocumentError
 from silo.models import Entry
 from silo.services import create_entry
@@ -136,7 +136,7 @@ def _create(workspace, payload, job_id=None, actor=None):
         with transaction.atomic():
             if payload.data is not None:
                 entry, _ = create_entry(workspace, payload.data, source="API", actor=actor)
-            job, created = create_job(
+            job, created = job_services.create_job(
                 workspace,
                 workflow,
                 entry=entry,
@@ -152,7 +152,7 @@ def _create(workspace, payload, job_id=None, actor=None):
         return found.job, False
     except DocumentError as error:
         raise invalid(str(error), {"data": str(error)}) from None
-    except JobError as error:
+    except job_services.JobError as error:
         if error.field == "id":
             raise ApiError(409, "conflict", str(error), {"id": str(error)}) from None
         field = error.field or "body"
@@ -218,7 +218,7 @@ async def _answer(job, created, wait):
 
 
 @router.post("/jobs", response=responses({200: JobOut, 201: JobOut}, 409), summary="Create a job")
-async def create(request, payload: JobIn, wait: int = Wait):
+async def create_job(request, payload: JobIn, wait: int = Wait):
     """201 with the new job; 200 with the existing one when ``key`` was used before."""
     job, created = await sync_to_async(_create)(workspace_of(request), payload)
     return await _answer(job, created, wait)
@@ -229,7 +229,7 @@ async def create(request, payload: JobIn, wait: int = Wait):
     response=responses({200: JobOut, 201: JobOut}, 409),
     summary="Create a job with this id",
 )
-async def put(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
+async def put_job(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
     """Idempotent: a job id (or ``key``) that exists returns that job unchanged (200)."""
     job, created = await sync_to_async(_create)(workspace_of(request), payload, job_id)
     return await _answer(job, created, wait)
@@ -243,13 +243,13 @@ def _find(workspace, **lookup):
 
 
 @router.get("/jobs/key/{path:key}", response=responses(JobOut, 404), summary="Get a job by its key")
-async def by_key(request, key: str, wait: int = Wait):
+async def get_job_by_key(request, key: str, wait: int = Wait):
     job = await sync_to_async(_find)(workspace_of(request), key=key)
     return (await _answer(job, False, wait)).value
 
 
 @router.get("/jobs/{job_id}", response=responses(JobOut, 404), summary="Get a job")
-async def get(request, job_id: uuid.UUID, wait: int = Wait):
+async def get_job(request, job_id: uuid.UUID, wait: int = Wait):
     job = await sync_to_async(_find)(workspace_of(request), pk=job_id)
     return (await _answer(job, False, wait)).value
 
@@ -267,7 +267,7 @@ def list_jobs(request, filters: Query[JobFilters]):
 
 
 @router.post("/jobs/{job_id}/cancel", response=responses(JobOut, 404, 409), summary="Cancel a job")
-def cancel(request, job_id: uuid.UUID):
+def cancel_job(request, job_id: uuid.UUID):
     """No step starts after this; a job that has already ended is a 409."""
     job = Job.objects.in_workspace(workspace_of(request)).filter(pk=job_id).first()
     if job is None:

@@ -66,6 +66,11 @@ def _signed_in_or_token(view):
 
 
 class ConsoleAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation):
+        """``create_job`` rather than ``console_api_jobs_create``: generated clients
+        name their functions after these."""
+        return operation.view_func.__name__
+
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -15,9 +15,8 @@ from pydantic import ConfigDict
 
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
-from silo import documents, selectors
+from silo import documents, selectors, services
 from silo.models import Attachment, Entry
-from silo.services import EntryConflict, add_attachment, create_entry, update_entry
 
 router = Router(tags=["silo"])
 
@@ -126,16 +125,16 @@ def _entry(request, entry_id):
     by_alias=True,
     summary="Store a document",
 )
-def create(request, payload: EntryIn):
+def create_entry(request, payload: EntryIn):
     """201 with the new entry; 200 with the first one when its ``key`` was used before."""
     try:
-        entry, created = create_entry(
+        entry, created = services.create_entry(
             workspace_of(request), payload.doc, key=payload.key, source="API"
         )
     except documents.DocumentError as error:
         raise invalid(str(error), {"doc": str(error)}) from None
     if created and payload.meta:
-        entry = update_entry(entry, meta=payload.meta)
+        entry = services.update_entry(entry, meta=payload.meta)
     return Status(201 if created else 200, _entry_json(entry))
 
 
@@ -157,7 +156,7 @@ def list_entries(request, filters: Query[EntryFilters]):
     by_alias=True,
     summary="Get an entry",
 )
-def get(request, entry_id: uuid.UUID):
+def get_entry(request, entry_id: uuid.UUID):
     return _entry_json(_entry(request, entry_id))
 
 
@@ -167,7 +166,7 @@ def get(request, entry_id: uuid.UUID):
     by_alias=True,
     summary="Change an entry's state and/or meta",
 )
-def update(
+def update_entry(
     request,
     entry_id: uuid.UUID,
     payload: EntryChange,
@@ -180,8 +179,8 @@ def update(
     if not changes:
         raise invalid("Nothing to change: give state and/or meta.", {"body": "empty"})
     try:
-        entry = update_entry(entry, expected_version=if_match, **changes)
-    except EntryConflict as error:
+        entry = services.update_entry(entry, expected_version=if_match, **changes)
+    except services.EntryConflict as error:
         raise ApiError(409, "conflict", str(error)) from None
     return _entry_json(entry)
 
@@ -191,14 +190,14 @@ def update(
     response=responses({201: AttachmentOut}, 404),
     summary="Upload an attachment",
 )
-def upload(request, entry_id: uuid.UUID, file: File[UploadedFile]):
+def upload_attachment(request, entry_id: uuid.UUID, file: File[UploadedFile]):
     entry = _entry(request, entry_id)
     limit = settings.SILO_MAX_UPLOAD_BYTES
     if file.size > limit:
         raise ApiError(413, "too_large", f"The file is over {limit} bytes.", {"file": "too large"})
     name = (file.name or "").replace("/", "_").replace("\\", "_").replace("\x00", "")[:200]
     name = name or "attachment"
-    attachment = add_attachment(entry, name, file.read(), mime=file.content_type or None)
+    attachment = services.add_attachment(entry, name, file.read(), mime=file.content_type or None)
     return Status(201, _attachment_json(attachment))
 
 
@@ -218,7 +217,7 @@ def upload(request, entry_id: uuid.UUID, file: File[UploadedFile]):
     },
     summary="Download an attachment",
 )
-def download(request, entry_id: uuid.UUID, attachment_id: uuid.UUID):
+def download_attachment(request, entry_id: uuid.UUID, attachment_id: uuid.UUID):
     attachment = (
         Attachment.objects.in_workspace(workspace_of(request))
         .filter(pk=attachment_id, entry_id=entry_id)

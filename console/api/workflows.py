@@ -100,7 +100,7 @@ def _workflow(request, workflow_id):
 
 
 @router.get("/workflows/schema", response=responses(dict), summary="The workflow JSON Schema")
-def json_schema(request):
+def get_workflow_schema(request):
     return definition.json_schema()
 
 
@@ -110,7 +110,7 @@ def json_schema(request):
     openapi_extra=DOCUMENT_BODY,
     summary="Create a workflow with this id",
 )
-def create(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
+def put_workflow(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
     """The body's own ``id`` and ``version`` are ignored; an id in use is a 409."""
     workspace = workspace_of(request)
     try:
@@ -136,7 +136,7 @@ def create(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
     openapi_extra=DOCUMENT_BODY,
     summary="Save a new version of a workflow",
 )
-def update(
+def patch_workflow(
     request,
     workflow_id: uuid.UUID,
     document: dict = DOCUMENT,
@@ -165,7 +165,7 @@ def update(
     },
     summary="Get a workflow's current version",
 )
-def get(request, workflow_id: uuid.UUID):
+def get_workflow(request, workflow_id: uuid.UUID):
     return export(_workflow(request, workflow_id))
 
 

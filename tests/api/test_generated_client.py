@@ -60,15 +60,15 @@ def test_a_generated_client_runs_a_workflow_and_downloads_its_pdf(alice_api, gen
             headers={"Authorization": f"Bearer {alice_api.plaintext}"},
         )
     )
-    api, models = generated("api"), generated("models")
-    silo = importlib.import_module(f"{api.__name__}.silo.console_api_silo_create")
-    put_workflow = importlib.import_module(f"{api.__name__}.workflows.console_api_workflows_create")
-    put_job = importlib.import_module(f"{api.__name__}.jobs.console_api_jobs_put")
-    list_jobs = importlib.import_module(f"{api.__name__}.jobs.console_api_jobs_list_jobs")
-    download = importlib.import_module(f"{api.__name__}.silo.console_api_silo_download")
-    get_entry = importlib.import_module(f"{api.__name__}.silo.console_api_silo_get")
+    models = generated("models")
+    create_entry = generated("api.silo.create_entry")
+    put_workflow = generated("api.workflows.put_workflow")
+    put_job = generated("api.jobs.put_job")
+    list_jobs = generated("api.jobs.list_jobs")
+    get_entry = generated("api.silo.get_entry")
+    download = generated("api.silo.download_attachment")
 
-    entry = silo.sync(
+    entry = create_entry.sync(
         client=client,
         body=models.EntryIn.from_dict({"doc": load_gobl("es-invoice-es-es-freelance.json")}),
     )
