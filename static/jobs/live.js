@@ -5,7 +5,9 @@
 // An element opts in with data-live-on, a space-separated list of:
 //   job:<id>     a change of that job          entry:<id>  a change of a job on that entry
 //   any          every change of the workspace     status:<S>  a job that became S
-//   ended        a job that ended                  new         a job the page does not show
+//   ended        a job that ended
+//   new          a job the page does not show, when it is created (or, with
+//                data-live-status="S", when it becomes S: a list filtered by status)
 // and is refreshed from its hx-get (with its hx-target, hx-swap, hx-select). Elements with
 // data-live-new refresh for "new" only while the reader is at the top of the page;
 // otherwise the element named by data-live-banner is shown and refreshes on click.
@@ -31,7 +33,8 @@
         (change.entry && want === "entry:" + change.entry) ||
         want === "status:" + change.status ||
         (want === "ended" && ENDED.indexOf(change.status) >= 0) ||
-        (want === "new" && !shown);
+        (want === "new" && !shown && (change.status === "QUEUED" ||
+          change.status === element.getAttribute("data-live-status")));
     });
   }
 
