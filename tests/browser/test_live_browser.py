@@ -9,6 +9,7 @@ and checked at the end: a reload would have cleared it.
 import pytest
 from playwright.sync_api import expect
 
+from jobs import engine
 from jobs.models import Job
 from jobs.services import create_job
 from silo.models import Entry
@@ -204,4 +205,35 @@ def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, setting
     page.get_by_role("button", name="New jobs: show them").click()
     expect(rows.first).to_have_attribute("data-job", str(latest.pk))
     assert page.evaluate("window.scrollY") == 0
+    assert stayed(page)
+
+
+def test_a_page_that_lost_its_socket_catches_up_when_it_reconnects(login, alice, settings):
+    settings.JOBS_WAKE_WORKERS = False  # no worker: the job stays queued until cancelled
+    workflow, _ = create_workflow(alice[1], LONG_WAIT)
+    job, _ = create_job(alice[1], workflow, entry=invoice(alice[1]))
+    page = login("alice")
+    sockets, urls, blocked = [], [], [False]
+
+    def through(socket):
+        urls.append(socket.url)
+        if blocked[0]:
+            socket.close()  # the server is "down": the page retries
+            return
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket("**/ws/live/**", through)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("job-status")).to_have_text("Queued")
+    mark(page)
+
+    blocked[0] = True
+    sockets[-1].close()
+    engine.cancel(job)  # while the page has no socket
+    page.wait_for_function("document.documentElement.dataset.live === 'reconnecting'")
+    blocked[0] = False
+
+    expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
+    assert "since=" in urls[-1]
     assert stayed(page)
