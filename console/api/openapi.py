@@ -29,7 +29,10 @@ class StrictJSONParser(Parser):
     and NUL characters, which PostgreSQL cannot store in text or jsonb."""
 
     def parse_body(self, request):
-        data = json.loads(request.body, parse_constant=_refuse_constant)
+        try:
+            data = json.loads(request.body, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise ApiError(400, "bad_request", "The body is nested too deeply.") from None
         if _has_nul(data):
             raise ApiError(400, "bad_request", "Text in the body may not contain NUL (\\u0000).")
         return data
