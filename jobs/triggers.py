@@ -41,22 +41,28 @@ def _triggers(entry, kind, **more):
     )
 
 
-def on_entry_created(sender, entry, source="", **kwargs):
-    for trigger in _triggers(entry, Trigger.Kind.CREATED):
-        _start(trigger, entry, f"automatic: {entry.schema} created ({source or 'unknown'})")
+def on_entry_created(sender, entry, source="", job_id=None, **kwargs):
+    label = f"automatic: {entry.schema} created ({source or 'unknown'})"
+    _fire(entry, _triggers(entry, Trigger.Kind.CREATED), label, job_id)
 
 
 def on_state_changed(sender, entry, before, after, job_id=None, **kwargs):
+    label = f"automatic: entered state {after}"
+    _fire(entry, _triggers(entry, Trigger.Kind.STATE, state=after), label, job_id)
+
+
+def _fire(entry, triggers, label, job_id):
+    """Start each trigger's workflow, unless the change came from that workflow's job
+    (or from the chain of jobs that led to it): never loop."""
     chain = _chain(job_id)
     if len(chain) >= MAX_CHAIN:
         logger.warning("entry %s: a chain of %s triggered jobs stops here", entry.pk, len(chain))
         return
     loop = {job.workflow_id for job in chain}
-    for trigger in _triggers(entry, Trigger.Kind.STATE, state=after):
-        if trigger.workflow_id in loop:
-            continue  # the workflow's own change (or its chain's): never loop
-        cause = chain[0] if chain else None
-        _start(trigger, entry, f"automatic: entered state {after}", cause=cause)
+    cause = chain[0] if chain else None
+    for trigger in triggers:
+        if trigger.workflow_id not in loop:
+            _start(trigger, entry, label, cause=cause)
 
 
 def _chain(job_id):

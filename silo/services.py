@@ -60,10 +60,12 @@ def _indexed_fields(doc):
     return fields
 
 
-def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state=State.DRAFT):
+def create_entry(
+    workspace, doc, *, key=None, actor=None, source="upload", state=State.DRAFT, job_id=None
+):
     """Store a document; with a ``key`` already used, return that entry instead.
 
-    Returns ``(entry, created)``.
+    ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
     if key:
@@ -80,8 +82,16 @@ def create_entry(workspace, doc, *, key=None, actor=None, source="upload", state
                 state=state,
                 **_indexed_fields(doc),
             )
-            log(entry, Activity.Kind.CREATED, f"Created from {source}", actor=actor)
-            signals.entry_created.send(Entry, entry=entry, source=source, actor=actor)
+            log(
+                entry,
+                Activity.Kind.CREATED,
+                f"Created from {source}",
+                actor=actor,
+                job_id=job_id,
+            )
+            signals.entry_created.send(
+                Entry, entry=entry, source=source, actor=actor, job_id=job_id
+            )
     except IntegrityError:
         if not key:
             raise

@@ -1,6 +1,6 @@
 """What the silo tells the rest of the console, without importing it.
 
-``entry_created(entry, source, actor)`` and ``entry_state_changed(entry, before,
+``entry_created(entry, source, actor, job_id)`` and ``entry_state_changed(entry, before,
 after, job_id, actor)`` are sent inside the transaction that made the change;
 ``job_id`` is the job whose step made it, if any (``jobs.triggers`` listens).
 """

@@ -158,3 +158,19 @@ def test_bob_can_neither_see_nor_touch_alices_triggers(client, alice, bob):
     refused = client.post("/jobs/automatic/", {"workflow": flow.pk, "kind": "created"})
     assert refused.status_code == 400
     assert Trigger.objects.count() == 1
+
+
+def test_an_entry_a_job_stores_does_not_restart_that_jobs_workflow(alice, invoice_doc):
+    importer = workflow(alice[1], "Import", set_state("s", "registered"))
+    checker = workflow(alice[1], "Check", set_state("s", "sent"))
+    for flow in (importer, checker):
+        Trigger.objects.create(workspace=alice[1], workflow=flow, kind="created")
+    first, _ = create_entry(alice[1], invoice_doc, source="upload")
+    importing = Job.objects.get(entry=first, workflow=importer)
+
+    # What entry.fetch does inside a step of the importing job:
+    stored, _ = create_entry(alice[1], invoice_doc, source="entry.fetch", job_id=importing.pk)
+
+    started = Job.objects.filter(entry=stored)
+    assert [j.workflow for j in started] == [checker]
+    assert started.get().cause_id == importing.pk

@@ -88,7 +88,11 @@ class FetchEntry(Action):
         if schema != expected:
             return wrong_schema(response.host, schema, expected)
         entry, created = create_entry(
-            context.workspace, doc, key=key, source=f"entry.fetch from {response.host}"
+            context.workspace,
+            doc,
+            key=key,
+            source=f"entry.fetch from {response.host}",
+            job_id=context.job.id,
         )
         code = "created" if created else "existing"
         return self.adopt(context, entry, code, f"Stored {key} from {response.host}.")
