@@ -88,3 +88,26 @@ def test_bob_cannot_run_alices_workflow_or_see_her_batch(client, alice, bob, flo
     assert client.get(f"/jobs/bulk/{batch.pk}/progress/").status_code == 404
     client.post("/jobs/bulk/start/", {"workflow": flow.pk, "expected": 1})
     assert Job.objects.count() == 1
+
+
+def test_the_confirmation_can_save_the_filter_as_a_schedule(alice_client, alice, flow, invoice_doc):
+    from jobs.models import Trigger
+
+    add_entries(alice[1], invoice_doc, "draft", 1)
+    page = alice_client.get(f"/jobs/bulk/?state=draft&workflow={flow.pk}").content.decode()
+    assert 'aria-label="Schedule"' in page
+
+    alice_client.post(
+        "/jobs/automatic/",
+        {
+            "workflow": flow.pk,
+            "kind": "schedule",
+            "q": "",
+            "filter_state": "draft",
+            "every_minutes": 1440,
+        },
+    )
+
+    schedule = Trigger.objects.get()
+    assert (schedule.kind, schedule.every_minutes) == ("schedule", 1440)
+    assert schedule.filters == {"q": "", "schema": "", "state": "draft"}
