@@ -101,6 +101,20 @@
     };
   }
 
+  // A live refresh may also bring a form (the entry's state and meta): it is left
+  // alone while the user is editing it (focus inside, or typed into).
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (form) form.setAttribute("data-edited", "");
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.tagName === "FORM" &&
+        (target.hasAttribute("data-edited") || target.contains(document.activeElement))) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   document.addEventListener("click", function (event) {
     var banner = event.target.closest("[data-live-banner-for]");
     if (!banner) return;

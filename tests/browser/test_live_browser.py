@@ -94,6 +94,7 @@ def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, work
     expect(steps.nth(2)).to_contain_text("Noted")
     expect(job_card.get_by_test_id("job-status")).to_have_text("OK")
     expect(page.locator("#entry-facts")).to_contain_text("Registered")
+    expect(page.locator("#edit-entry select[name=state]")).to_have_value("registered")
     assert stayed(page)
     screenshot(page, "live-activity")
 
