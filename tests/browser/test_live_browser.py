@@ -100,6 +100,7 @@ def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, work
 
     row = history.locator("table.jobs tbody tr")
     expect(row).to_have_count(1)
+    expect(history.get_by_role("button", name="New jobs: show them")).to_be_hidden()
     expect(row).to_contain_text("Hold, register, note")
     expect(row.get_by_test_id("job-status")).to_have_text("OK")
     assert stayed(history)
@@ -195,6 +196,7 @@ def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, setting
     page.goto("/jobs/")
     rows = page.locator("table.jobs tbody tr")
     expect(rows).to_have_count(50)
+    expect(page.get_by_role("button", name="New jobs: show them")).to_be_hidden()
     mark(page)
     page.mouse.wheel(0, 3000)
     page.wait_for_function("window.scrollY > 200")
