@@ -156,7 +156,8 @@ def rerun(request, job_id):
     except JobError as error:
         messages.error(request, f"The job cannot be rerun: {error}")
         return redirect("jobs:detail", job_id=job.pk)
-    messages.success(request, f"Rerunning {short_id(job)} on version {version.number}.")
+    step = f" from step {reruns.failed_step(job)}" if from_failed_step else ""
+    messages.success(request, f"Rerunning {short_id(job)}{step} on version {version.number}.")
     return redirect("jobs:detail", job_id=rerun_job.pk)
 
 
