@@ -151,7 +151,8 @@ def run_here(requests, concurrency, wait):
         f"median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
         f"max {times[-1] * 1000:.0f} ms, {len(times) / wall:.1f} jobs/s; "
         f"created->completed in the database: median "
-        f"{statistics.median(in_jobs or [0]) * 1000:.0f} ms"
+        f"{statistics.median(in_jobs or [0]) * 1000:.0f} ms "
+        f"(load average {os.getloadavg()[0]:.1f})"
     )
 
 
