@@ -8,7 +8,8 @@
 //   ended        a job that ended
 //   new          a job the page does not show, when it is created (or, with
 //                data-live-status="S", when it becomes S: a list filtered by status)
-// and is refreshed from its hx-get (with its hx-target, hx-swap, hx-select). Elements with
+// and is refreshed from its hx-get (with its hx-target, hx-swap, hx-select); give it
+// hx-trigger="live", an event nobody sends, so htmx's default (a click) does not fire. Elements with
 // data-live-new refresh for "new" only while the reader is at the top of the page;
 // otherwise the element named by data-live-banner is shown and refreshes on click.
 // The socket is the one named by the first [data-live-socket] (default: the

@@ -181,7 +181,7 @@ def test_rerun_a_failed_job_from_its_failed_step(login, alice, worker, screensho
     expect(page.get_by_test_id("job-status")).to_have_text("OK")
     expect(page.locator("ol.timeline > li")).to_have_count(1)
     expect(page.locator("ol.timeline > li")).to_have_attribute("data-step", "second")
-    expect(page.get_by_text("from step second on version 2")).to_be_visible()
+    expect(page.get_by_text("rerun of")).to_contain_text("from step second on version 2")
     screenshot(page, "rerun-from-failed-step")
 
 
@@ -240,3 +240,50 @@ def test_a_page_that_lost_its_socket_catches_up_when_it_reconnects(login, alice,
     expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
     assert "since=" in urls[-1]
     assert stayed(page)
+
+
+def test_set_a_workflow_to_run_when_an_entry_enters_a_state(login, alice, worker, screenshot):
+    entry = invoice(alice[1])
+    create_workflow(alice[1], {**REGISTER, "name": "Send it", "steps": [sim("s", "OK")]})
+    page = login("alice")
+    page.goto("/jobs/")
+    page.get_by_role("link", name="Automatic runs").click()
+    form = page.get_by_role("form", name="Add an automatic run")
+    form.get_by_label("Workflow").select_option(label="Send it")
+    form.get_by_label("Runs").select_option("state")
+    form.get_by_label("State entered").select_option("registered")
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("table.triggers")).to_contain_text("When an entry enters registered")
+    screenshot(page, "automatic-runs")
+
+    page.goto(f"/silo/{entry.pk}/?tab=activity")
+    page.locator("#edit-entry select[name=state]").select_option("registered")
+    page.locator("#edit-entry").get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Activity").click()
+
+    job_card = page.locator(".entry-job")
+    expect(job_card).to_contain_text("automatic: entered state registered")
+    expect(job_card.get_by_test_id("job-status")).to_have_text("OK")
+
+
+def test_a_failed_job_rings_the_bell_until_marked_seen(login, alice, worker, screenshot):
+    entry = invoice(alice[1])
+    workflow, _ = create_workflow(
+        alice[1], {"name": "Doomed", "schema": "bill/invoice", "steps": [sim("x", "KO")]}
+    )
+    page = login("alice")
+    page.goto("/silo/")
+    bell = page.get_by_test_id("failed-jobs-bell")
+    expect(bell).to_have_attribute("aria-label", "Failed jobs: 0 unseen")
+    mark(page)
+
+    create_job(alice[1], workflow, entry=entry)
+
+    expect(bell).to_have_attribute("aria-label", "Failed jobs: 1 unseen")
+    assert stayed(page)
+    bell.click()
+    expect(page.get_by_role("heading", name="Failed jobs")).to_be_visible()
+    expect(page.locator("table.failed-jobs tbody tr")).to_contain_text("Doomed")
+    screenshot(page, "failed-jobs")
+    page.get_by_role("button", name="Mark all as seen").click()
+    expect(bell).to_have_attribute("aria-label", "Failed jobs: 0 unseen")
