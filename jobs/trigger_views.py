@@ -21,10 +21,17 @@ class TriggerForm(forms.Form):
     workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), empty_label=None)
     kind = forms.ChoiceField(choices=Trigger.Kind.choices, label="Runs")
     state = forms.ChoiceField(
-        required=False, choices=[("", "—")] + State.choices, label="State entered"
+        required=False,
+        choices=[("", "—")] + State.choices,
+        label="State entered",
+        help_text="For “when an entry enters a state”.",
     )
     every_minutes = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_MINUTES, label="Every (minutes)"
+        required=False,
+        min_value=1,
+        max_value=MAX_MINUTES,
+        label="Every (minutes)",
+        help_text="For schedules, with the silo search below.",
     )
     q = forms.CharField(required=False, max_length=200, label="Entries matching (search)")
     filter_state = forms.ChoiceField(
