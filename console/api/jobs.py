@@ -1,26 +1,24 @@
 """``/api/v1/jobs``: create (with ``key`` and ``PUT`` idempotency), read, list, cancel.
 
-``?wait=N`` holds the answer until the job ends or N seconds pass. The view is async
-and waits with ``asyncio.sleep``, looking at the job's status in short queries
-(every 20 ms for half a second, then backing off to 250 ms) run on the shared thread
-pool, so a waiting request holds no thread of its own: hundreds can wait at once.
+``?wait=N`` holds the answer until the job ends or N seconds pass: the views are
+async and wait in ``console.api.waiting`` without holding a thread.
 """
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
+from console.api import waiting
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
 from jobs import engine, selectors
 from jobs import services as job_services
-from jobs.models import ACTIVE, Job
+from jobs.models import Job
 from jobs.representation import job_json
 from silo.documents import DocumentError
 from silo.models import Entry
@@ -30,11 +28,6 @@ from workflows.models import Workflow
 router = Router(tags=["jobs"])
 
 MAX_WAIT_S = 60
-# Most jobs end within a fraction of a second: look every 20 ms for the first half
-# second, then back off to 250 ms, so long waits cost four queries a second.
-FIRST_POLL_S = 0.02
-EAGER_S = 0.5
-LONGEST_POLL_S = 0.25
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 StatusName = Literal["QUEUED", "RUN", "WAIT", "OK", "KO", "CANCEL"]
@@ -173,34 +166,7 @@ def _existing(workspace, job_id, key):
     return None
 
 
-# --- waiting --------------------------------------------------------------------------
-
-
-def _is_active(job_id):
-    """Runs on the shared pool, outside any request: its threads keep their database
-    connections, so one that broke (a database restart) is replaced here."""
-    try:
-        return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
-    except (OperationalError, InterfaceError):
-        connection.close()
-        return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
-
-
-async def _until_finished(job_id, seconds):
-    if not seconds:
-        return
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    deadline = started + seconds
-    delay = FIRST_POLL_S
-    poll = sync_to_async(_is_active, thread_sensitive=False)
-    while await poll(job_id):
-        left = deadline - loop.time()
-        if left <= 0:
-            return
-        await asyncio.sleep(min(delay, left))
-        if loop.time() - started > EAGER_S:
-            delay = min(delay * 1.5, LONGEST_POLL_S)
+# --- answering -----------------------------------------------------------------------
 
 
 def _representation(job_id):
@@ -209,7 +175,7 @@ def _representation(job_id):
 
 
 async def _answer(job, created, wait):
-    await _until_finished(job.pk, wait)
+    await waiting.until_finished(job.pk, job.workspace_id, wait)
     body = await sync_to_async(_representation)(job.pk)
     return Status(201 if created else 200, body)
 
@@ -236,7 +202,7 @@ async def put_job(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
 
 
 def _find(workspace, **lookup):
-    job = Job.objects.in_workspace(workspace).filter(**lookup).only("id").first()
+    job = Job.objects.in_workspace(workspace).filter(**lookup).only("id", "workspace_id").first()
     if job is None:
         raise not_found("job")
     return job

@@ -2,6 +2,7 @@
 key sent by two requests at once still makes one job. A worker thread runs the
 jobs, as ``jobworker`` would; data is committed so that every thread sees it."""
 
+import os
 import threading
 import time
 import uuid
@@ -9,6 +10,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from console.api import waiting
 from jobs.models import Job
 from tests.api.conftest import INVOICE_FLOW, ApiClient
 from tests.jobs.flows import ok
@@ -120,3 +122,15 @@ def test_wait_sees_a_job_that_ends_ko(alice, alice_api, worker):
     job = alice_api.post("/jobs?wait=10", {"workflow_id": str(failing.id), "args": {"a": "b"}})
     assert job.json()["status"] == "KO"
     assert job.json()["faults"][0]["code"] == "nope"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the live feed pushes through Redis")
+def test_with_redis_the_live_feed_wakes_a_waiting_request(alice_api, flow, worker, monkeypatch):
+    monkeypatch.setattr(waiting, "FIRST_POLL_S", 8.0)  # polls alone would answer after 8 s
+    monkeypatch.setattr(waiting, "LONGEST_POLL_S", 8.0)
+    started = time.monotonic()
+
+    response = alice_api.post("/jobs?wait=20", {"workflow_id": str(flow.id), "args": {"a": "b"}})
+
+    assert response.json()["status"] == "OK"
+    assert time.monotonic() - started < 5
