@@ -60,8 +60,16 @@ def connect(path, cookie=None):
 
 
 def listen(path, cookie, action, count):
-    """Connect, run ``action`` (sync, in a thread), collect ``count`` messages."""
+    """Connect, run ``action`` (sync, in a thread), collect ``count`` changes; ``quiet``
+    says no further change came in the next half second. The socket's periodic
+    ``hello`` (where the feed is) is not a change and is skipped."""
     from asgiref.sync import sync_to_async
+
+    async def next_change(communicator, timeout):
+        while True:
+            message = await communicator.receive_json_from(timeout=timeout)
+            if "change" in message:
+                return message
 
     async def go():
         communicator = WebsocketCommunicator(APP, path, headers=[(b"cookie", cookie.encode())])
@@ -69,8 +77,11 @@ def listen(path, cookie, action, count):
         assert accepted
         hello = await communicator.receive_json_from(timeout=5)
         await sync_to_async(action)()
-        messages = [await communicator.receive_json_from(timeout=5) for _ in range(count)]
-        quiet = await communicator.receive_nothing(timeout=0.5)
+        messages = [await next_change(communicator, 5) for _ in range(count)]
+        quiet = True
+        while not await communicator.receive_nothing(timeout=0.5):
+            if "change" in await communicator.receive_json_from():
+                quiet = False
         await communicator.disconnect()
         return hello, messages, quiet
 
