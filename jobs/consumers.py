@@ -96,11 +96,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         missing = [i for i, _ in recent if i not in self.sent]
         return low, list(Change.objects.filter(id__in=missing).order_by("id")) if missing else []
 
+    async def job_changes(self, event):
+        """A batch from a worker's publisher (``jobs.live._Publisher``)."""
+        for change in event["changes"]:
+            await self.job_changed(change)
+
     async def job_changed(self, event):
         if self.job_id and event["job"] != str(self.job_id):
             return
         if self.entry_id and event["entry"] != str(self.entry_id):
             return
+        if event["change"] in self.sent or event["change"] <= self.low:
+            return  # the sweep found it first, or the page has it (hello)
         self.sent.add(event["change"])
         await self.send_json({key: event[key] for key in ("change", "job", "entry", "status")})
 
