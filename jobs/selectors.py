@@ -28,6 +28,8 @@ UNSHOWN_FIELDS = (
     "version__definition",
     "workflow__description",
     "position",
+    "current_intent__message",
+    "current_intent__changes",
 )
 WORKFLOWS_SHOWN = 50
 
@@ -72,7 +74,7 @@ def newest_first(jobs, cursor=None, size=PAGE_SIZE):
     An unreadable cursor starts from the newest job rather than failing.
     """
     jobs = (
-        jobs.select_related("workflow", "version", "entry")
+        jobs.select_related("workflow", "version", "entry", "current_intent")
         .defer(*UNSHOWN_FIELDS)
         .order_by("-created_at", "-id")
     )

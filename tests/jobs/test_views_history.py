@@ -166,3 +166,23 @@ def test_the_nav_leads_to_history(alice_client, alice):
     html = alice_client.get(reverse("silo:list")).content.decode()
 
     assert f'href="{reverse("jobs:history")}"' in html and ">History</a>" in html
+
+
+def test_a_running_jobs_row_shows_the_step_it_is_on(alice_client, alice, settings):
+    from jobs import engine
+
+    settings.JOBS_WAKE_WORKERS = False
+    workflow, _ = create_workflow(
+        alice[1],
+        {
+            "name": "Two",
+            "schema": "bill/invoice",
+            "steps": [ok("first"), {"id": "later", "provider": "delay.wait", "config": {}}],
+        },
+    )
+    job, _ = create_job(alice[1], workflow, args={"a": "b"})
+    engine.run(*engine.claim())  # runs "first", then parks on "later"
+
+    row = alice_client.get(reverse("jobs:row", args=[job.pk])).content.decode()
+
+    assert 'data-testid="job-step">step 2: Wait<' in row  # the action's name
