@@ -186,3 +186,20 @@ def test_a_page_that_reconnects_is_sent_what_it_missed(client, alice):
         (str(second.pk), "QUEUED"),
     ]
     assert hello == {"hello": live.last_change_id(alice[1].pk)}
+
+
+def test_the_feed_forgets_changes_older_than_a_day(alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import Change
+
+    entry, workflow = setup_invoice(alice[1])
+    old, _ = create_job(alice[1], workflow, entry=entry)
+    engine.cancel(old)
+    recent, _ = create_job(alice[1], workflow, entry=entry)
+    Change.objects.filter(job_id=old.pk).update(at=timezone.now() - timedelta(days=2))
+
+    assert live.prune() == 2
+    assert list(Change.objects.values_list("job_id", flat=True)) == [recent.pk]
