@@ -4,6 +4,9 @@ Run on SQLite these exercise the embedded relay (the feed is polled); in the
 PostgreSQL + Redis pass the same stories go through channels-redis pushes.
 """
 
+import asyncio
+import os
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
@@ -203,3 +206,25 @@ def test_the_feed_forgets_changes_older_than_a_day(alice):
 
     assert live.prune() == 2
     assert list(Change.objects.values_list("job_id", flat=True)) == [recent.pk]
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (make test's second pass)")
+def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
+    """channels-redis waits 5 s per blocking receive; the socket must survive it idle."""
+    cookie = session_cookie(client, alice[0]).encode()
+    entry, workflow = setup_invoice(alice[1])
+
+    async def idle_then_hear():
+        from asgiref.sync import sync_to_async
+
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.receive_json_from(timeout=5)  # hello
+        await asyncio.sleep(7)
+        await sync_to_async(create_job)(alice[1], workflow, entry=entry)
+        while "change" not in (message := await communicator.receive_json_from(timeout=5)):
+            pass
+        await communicator.disconnect()
+        return message
+
+    assert async_to_sync(idle_then_hear)()["status"] == "QUEUED"
