@@ -125,5 +125,7 @@
     if (list) refresh(list);
   });
 
-  if (window.WebSocket && window.htmx) connect();
+  // Pages with nothing live (the login page) open no socket.
+  var live = document.querySelector("[data-live-on], [data-live-socket]");
+  if (live && window.WebSocket && window.htmx) connect();
 })();
