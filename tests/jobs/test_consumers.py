@@ -6,6 +6,7 @@ PostgreSQL + Redis pass the same stories go through channels-redis pushes.
 
 import asyncio
 import os
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -228,3 +229,21 @@ def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
         return message
 
     assert async_to_sync(idle_then_hear)()["status"] == "QUEUED"
+
+
+def test_the_relay_picks_up_a_change_committed_after_a_newer_one(alice):
+    """PostgreSQL may commit id 7 after id 8: the relay looks for the missing id again."""
+    from jobs.models import Change
+
+    def change(change_id):
+        return Change.objects.create(
+            id=change_id, workspace=alice[1], job_id=uuid.uuid4(), status="RUN"
+        )
+
+    relay = live.Relay()
+    relay.last = 100
+    change(102)
+    assert [c.id for c in relay._read()] == [102]
+    change(101)  # committed late
+    assert [c.id for c in relay._read()] == [101]
+    assert relay._read() == []  # nothing twice
