@@ -5,16 +5,6 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import conftest as browser_suite
-
-# The browser suite's fixtures (its conftest serves tests/browser/ only).
-_daphne = browser_suite._daphne
-browser = browser_suite.browser
-page = browser_suite.page
-login = browser_suite.login
-screenshot = browser_suite.screenshot
-server_url = browser_suite.server_url
-
 pytestmark = pytest.mark.browser
 
 
