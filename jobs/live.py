@@ -69,11 +69,23 @@ def committed(change):
         transaction.on_commit(lambda: publish(change))
 
 
+def entry_changed(sender, entry, job_id=None, **kwargs):
+    """A person changed an entry (``silo.signals.entry_changed``): its page follows.
+
+    A job's changes to its entry are already in the feed as the job's own changes.
+    """
+    if job_id is None:
+        change = Change.objects.create(
+            workspace_id=entry.workspace_id, job_id=None, entry_id=entry.pk, status=""
+        )
+        committed(change)
+
+
 def message(change):
     return {
         "type": "job.changed",
         "change": change.id,
-        "job": str(change.job_id),
+        "job": str(change.job_id) if change.job_id else None,
         "entry": str(change.entry_id) if change.entry_id else None,
         "status": change.status,
     }

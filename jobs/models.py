@@ -186,7 +186,7 @@ class Change(models.Model):
     workspace = models.ForeignKey(
         "console.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    job_id = models.UUIDField()
+    job_id = models.UUIDField(null=True, blank=True)  # none: a person changed the entry
     entry_id = models.UUIDField(null=True, blank=True)
     status = models.CharField(max_length=8)
     at = models.DateTimeField(auto_now_add=True)

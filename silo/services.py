@@ -203,7 +203,7 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
 
 
 def log(entry, kind, message, *, actor=None, job_id=None, data=None):
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         workspace_id=entry.workspace_id,
         entry=entry,
         kind=kind,
@@ -212,3 +212,5 @@ def log(entry, kind, message, *, actor=None, job_id=None, data=None):
         job_id=job_id,
         data=data or {},
     )
+    signals.entry_changed.send(Entry, entry=entry, job_id=job_id)  # live pages follow
+    return activity

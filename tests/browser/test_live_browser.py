@@ -287,3 +287,20 @@ def test_a_failed_job_rings_the_bell_until_marked_seen(login, alice, worker, scr
     screenshot(page, "failed-jobs")
     page.get_by_role("button", name="Mark all as seen").click()
     expect(bell).to_have_attribute("aria-label", "Failed jobs: 0 unseen")
+
+
+def test_a_colleagues_edit_shows_on_an_open_entry_page(login, alice):
+    entry = invoice(alice[1])
+    page = login("alice")
+    page.goto(f"/silo/{entry.pk}/?tab=activity")
+    mark(page)
+    other = page.context.new_page()
+    other.goto(f"/silo/{entry.pk}/")
+
+    other.locator("#edit-entry select[name=state]").select_option("sent")
+    other.locator("#edit-entry").get_by_role("button", name="Save").click()
+
+    expect(page.locator("#entry-facts")).to_contain_text("Sent")
+    expect(page.locator("table.activity")).to_contain_text("State changed from draft to sent")
+    expect(page.locator("#edit-entry select[name=state]")).to_have_value("sent")
+    assert stayed(page)

@@ -203,9 +203,10 @@ def test_the_feed_forgets_changes_older_than_a_day(alice):
     old, _ = create_job(alice[1], workflow, entry=entry)
     engine.cancel(old)
     recent, _ = create_job(alice[1], workflow, entry=entry)
-    Change.objects.filter(job_id=old.pk).update(at=timezone.now() - timedelta(days=2))
+    first_recent = Change.objects.filter(job_id=recent.pk).order_by("id").first().id
+    Change.objects.filter(id__lt=first_recent).update(at=timezone.now() - timedelta(days=2))
 
-    assert live.prune() == 2
+    assert live.prune() == 3  # the entry's creation, the old job's QUEUED and CANCEL
     assert list(Change.objects.values_list("job_id", flat=True)) == [recent.pk]
 
 
@@ -247,3 +248,24 @@ def test_the_relay_picks_up_a_change_committed_after_a_newer_one(alice):
     change(101)  # committed late
     assert [c.id for c in relay._read()] == [101]
     assert relay._read() == []  # nothing twice
+
+
+def test_an_entry_socket_hears_a_persons_change_and_a_job_socket_does_not(client, alice):
+    from silo.services import update_entry
+
+    entry, workflow = setup_invoice(alice[1])
+    job, _ = create_job(alice[1], workflow, entry=entry)
+    cookie = session_cookie(client, alice[0])
+
+    def edit():
+        update_entry(entry, state="sent", actor=alice[0])
+
+    _, messages, quiet = listen(f"/ws/live/entries/{entry.pk}/", cookie, edit, 1)
+    assert messages[0]["job"] is None and messages[0]["entry"] == str(entry.pk)
+    assert quiet
+
+    def edit_again():
+        update_entry(entry, state="registered", actor=alice[0])
+
+    _, messages, quiet = listen(f"/ws/live/jobs/{job.pk}/", cookie, edit_again, 0)
+    assert quiet
