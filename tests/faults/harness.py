@@ -190,9 +190,13 @@ class Stack:
 
 class LiveFollower:
     """A page following ``/ws/live/`` as live.js does: on a closed socket it reconnects
-    with ``?since=<last change id>`` and is replayed what it missed."""
+    with ``?since=<its last hello>`` and is replayed what it missed; told to ``reset``
+    (too much missed to replay), it reloads what it shows, as live.js's refreshAll
+    does: here the workspace's job statuses, read where History reads them."""
 
-    def __init__(self, stack, browser):
+    def __init__(self, stack, browser, workspace=None):
+        self.workspace = workspace
+        self.resets = 0
         self.url = stack.web_url.replace("http://", "ws://") + "/ws/live/"
         self.headers = {"Cookie": f"sessionid={browser.cookies['sessionid']}"}
         self.origin = stack.web_url
@@ -200,6 +204,7 @@ class LiveFollower:
         self.latest = {}  # job id -> the id of that change
         self.since = None
         self.reconnects = 0
+        self.last_error = ""
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._follow, daemon=True)
         self.thread.start()
@@ -216,13 +221,16 @@ class LiveFollower:
                     while not self.stopping.is_set():
                         with contextlib.suppress(TimeoutError):
                             self._read(json.loads(socket.recv(timeout=0.5)))
-            except Exception:  # closed by the server, or the web process is busy
+            except Exception as error:  # closed by the server, or the web process is busy
                 if self.stopping.is_set():
                     return
+                self.last_error = f"{type(error).__name__}: {error}"
                 self.reconnects += 1
                 time.sleep(0.5)
 
     def _read(self, message):
+        if message.get("reset") and self.workspace is not None:
+            self._reload()
         if "hello" in message:
             self.since = max(self.since or 0, message["hello"])
         if "change" in message:  # a replay may bring an older change after a newer one
@@ -230,6 +238,18 @@ class LiveFollower:
             if message["change"] > self.latest.get(job, 0):
                 self.latest[job] = message["change"]
                 self.statuses[job] = message["status"]
+
+    def _reload(self):
+        from django.db import connection
+
+        from jobs.models import Change, Job
+
+        self.resets += 1
+        newest = Change.objects.filter(workspace=self.workspace).order_by("-id").first()
+        for job_id, status in Job.objects.in_workspace(self.workspace).values_list("pk", "status"):
+            self.statuses[str(job_id)] = status
+            self.latest[str(job_id)] = newest.id if newest else 0
+        connection.close()  # this thread's own connection
 
     def stop(self):
         self.stopping.set()

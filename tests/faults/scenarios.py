@@ -174,7 +174,7 @@ def redis_restart(stack, jobs_count):
     user, workspace = member("redisrestart", "Redis restart")
     stack.start_web()
     browser = stack.browser_session(user.username)
-    follower = LiveFollower(stack, browser)
+    follower = LiveFollower(stack, browser, workspace)
     jobs = _queue(workspace, _many_steps(workspace, "redis restart"), jobs_count)
     stack.start_workers(machines=2, per_machine=2)
     try:
@@ -188,7 +188,7 @@ def redis_restart(stack, jobs_count):
         missed = sum(1 for pk in wanted if follower.statuses.get(pk) != "OK")
         assert not missed, (
             f"the live page never saw {missed} of {jobs_count} jobs end "
-            f"({follower.reconnects} reconnects)"
+            f"({follower.reconnects} reconnects, last: {follower.last_error})"
         )
     finally:
         follower.stop()
@@ -199,7 +199,8 @@ def redis_restart(stack, jobs_count):
     check_exactly_once(jobs, STEPS)
     return (
         f"{jobs_count} jobs x {STEPS} steps, Redis restarted {restarts} times; the live "
-        f"page reconnected {follower.reconnects} times and saw every job end"
+        f"page reconnected {follower.reconnects} times ({follower.resets} told to reload) "
+        f"and saw every job end"
     )
 
 
