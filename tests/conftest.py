@@ -2,10 +2,15 @@
 view test can check in one line that bob cannot see alice's things."""
 
 import json
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 
 from console.models import Membership, Workspace
 
@@ -69,3 +74,69 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def patient_sqlite(monkeypatch):
+    """Wait for SQLite's table locks instead of failing at once.
+
+    The test database is SQLite in memory with a shared cache, where a statement that
+    meets another connection's lock fails with "database table is locked" rather than
+    waiting as a file database does (busy timeout). Where a server thread and an
+    engine thread write side by side, each statement retries for a few seconds.
+    """
+    if connection.vendor != "sqlite":
+        return
+
+    def patient(method):
+        def call(self, *args):
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    return method(self, *args)
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.005)
+
+        return call
+
+    for name in ("execute", "executemany"):
+        monkeypatch.setattr(SQLiteCursorWrapper, name, patient(getattr(SQLiteCursorWrapper, name)))
+
+
+class EngineThread(threading.Thread):
+    """Claims and runs due jobs until stopped, like one worker of ``jobworker``."""
+
+    def __init__(self):
+        super().__init__(name="engine", daemon=True)
+        self.stopping = threading.Event()
+        self.error = None
+
+    def run(self):
+        from jobs import engine
+
+        try:
+            while not self.stopping.is_set():
+                claimed = engine.claim()
+                if claimed is None:
+                    self.stopping.wait(0.02)
+                else:
+                    engine.run(*claimed)
+        except BaseException as error:
+            self.error = error
+            raise
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def worker(settings, transactional_db, patient_sqlite):
+    """A job worker in a thread (browser and API tests): jobs run as they would."""
+    settings.JOBS_WAKE_WORKERS = False  # no django-q2 cluster here: the thread is the worker
+    thread = EngineThread()
+    thread.start()
+    yield thread
+    thread.stopping.set()
+    thread.join(timeout=10)
+    assert thread.error is None, thread.error

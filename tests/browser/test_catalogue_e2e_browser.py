@@ -11,7 +11,6 @@ from console.workspace_settings import update_settings
 from silo.models import Entry
 from silo.services import create_entry
 from tests.actions.receivers import SmtpReceiver
-from tests.browser.test_run_browser import patient_sqlite, worker  # noqa: F401
 from tests.conftest import load_gobl
 from workflows.models import Workflow
 

@@ -14,15 +14,10 @@ from jobs.models import Job
 from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.browser import test_run_browser
 from tests.conftest import load_gobl
 from workflows.services import create_workflow, save_version
 
 pytestmark = pytest.mark.browser
-
-# The engine thread of test_run_browser, as fixtures of this module too.
-patient_sqlite = test_run_browser.patient_sqlite
-worker = test_run_browser.worker
 
 THREE_STEPS = {
     "name": "Hold, register, note",

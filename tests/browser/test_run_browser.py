@@ -4,16 +4,9 @@ The job really runs: an engine thread claims and runs due jobs the way a
 ``jobworker`` does, while the browser watches the timeline poll itself.
 """
 
-import sqlite3
-import threading
-import time
-
 import pytest
-from django.db import connection
-from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from playwright.sync_api import expect
 
-from jobs import engine
 from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
@@ -35,69 +28,6 @@ TWO_STEPS = {
         },
     ],
 }
-
-
-class EngineThread(threading.Thread):
-    """Claims and runs due jobs until stopped, like one worker of ``jobworker``."""
-
-    def __init__(self):
-        super().__init__(name="engine", daemon=True)
-        self.stopping = threading.Event()
-        self.error = None
-
-    def run(self):
-        try:
-            while not self.stopping.is_set():
-                claimed = engine.claim()
-                if claimed is None:
-                    self.stopping.wait(0.1)
-                else:
-                    engine.run(*claimed)
-        except BaseException as error:
-            self.error = error
-            raise
-        finally:
-            connection.close()
-
-
-@pytest.fixture
-def patient_sqlite(monkeypatch):
-    """Wait for SQLite's table locks instead of failing at once.
-
-    The test database is SQLite in memory with a shared cache, where a statement that
-    meets another connection's lock fails with "database table is locked" rather than
-    waiting as a file database does (busy timeout). Here the server thread and the
-    engine thread write side by side, so each statement retries for a few seconds.
-    """
-    if connection.vendor != "sqlite":
-        return
-
-    def patient(method):
-        def call(self, *args):
-            deadline = time.monotonic() + 5
-            while True:
-                try:
-                    return method(self, *args)
-                except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.005)
-
-        return call
-
-    for name in ("execute", "executemany"):
-        monkeypatch.setattr(SQLiteCursorWrapper, name, patient(getattr(SQLiteCursorWrapper, name)))
-
-
-@pytest.fixture
-def worker(settings, patient_sqlite):
-    settings.JOBS_WAKE_WORKERS = False  # no django-q2 cluster here: the thread is the worker
-    thread = EngineThread()
-    thread.start()
-    yield thread
-    thread.stopping.set()
-    thread.join(timeout=10)
-    assert thread.error is None, thread.error
 
 
 def test_run_a_workflow_on_an_invoice_and_watch_it_finish(login, alice, worker, screenshot):

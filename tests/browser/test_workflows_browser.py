@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from console.models import Membership, Workspace
 from jobs.models import Job
 from silo.services import create_entry
-from tests.browser.test_run_browser import TWO_STEPS, patient_sqlite, worker  # noqa: F401
+from tests.browser.test_run_browser import TWO_STEPS
 from tests.conftest import load_gobl
 from tests.silo.conftest import invoice
 from workflows import drafts, templates
