@@ -17,6 +17,7 @@ from django.db.models import Count
 from console.models import Workspace
 from jobs.models import Event, Intent, Job, Status
 from jobs.services import create_job
+from tests.faults.harness import children
 from tests.jobs.flows import ok
 from workflows.services import create_workflow
 
@@ -25,18 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = 200
 STEPS = 5
-
-
-def children(pid):
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def database_url():
