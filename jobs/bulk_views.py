@@ -1,6 +1,7 @@
 """Bulk run from the silo list: confirm how many entries, then watch the progress."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -49,7 +50,8 @@ def start(request):
     workflow = _workflow(request, request.POST.get("workflow"))
     if workflow is None:
         messages.error(request, "Pick a workflow to run.")
-        return redirect(reverse("jobs:bulk") + "?" + request.POST.urlencode())
+        query = urlencode({name: value for name, value in filters.items() if value})
+        return redirect(reverse("jobs:bulk") + "?" + query)  # the filter, not the CSRF token
     try:
         expected = int(request.POST.get("expected", ""))
     except ValueError:

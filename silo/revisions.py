@@ -69,7 +69,7 @@ def tab_context(request, entry):
     picked = None
     wanted = request.GET.get("revision", "")
     if revisions:
-        number = int(wanted) if wanted.isdigit() else revisions[0].number
+        number = int(wanted) if wanted.isascii() and wanted.isdigit() else revisions[0].number
         picked = scoped(request, Revision).filter(entry=entry, number=number).first()
     changes = changes_between(picked.doc, entry.doc) if picked else []
     return {
@@ -88,7 +88,7 @@ def restore(request, entry_id, number):
     revision = get_scoped_or_404(request, Revision, entry=entry, number=number)
     tab = f"{reverse('silo:entry', args=[entry.pk])}?tab=revisions"
     expected = request.POST.get("version", "")
-    if not expected.isdigit():
+    if not (expected.isascii() and expected.isdigit()):
         messages.error(request, "The restore form was incomplete; nothing was changed.")
         return redirect(tab)
     if revision.doc == entry.doc:

@@ -43,14 +43,14 @@ def parse_address(text):
     expected = "index"
     for part in parts[1:]:
         if expected == "index":
-            if not part.isdigit():
+            if not (part.isascii() and part.isdigit()):
                 raise EditError(f"not a step address: {text!r}")
             address.append(int(part))
             expected = "next"
         elif expected == "next" and part == "next":
             address.append(part)
             expected = "block"
-        elif expected == "block" and part.isdigit():
+        elif expected == "block" and part.isascii() and part.isdigit():
             address.append(int(part))
             expected = "steps"
         elif expected == "steps" and part == "steps":

@@ -188,7 +188,9 @@ class LookUpVies(Action):
             raise TryLater(
                 str(response.status_code),
                 f"VIES answered HTTP {response.status_code}",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=float(retry_after)
+                if retry_after and retry_after.isascii() and retry_after.isdigit()
+                else None,
             )
         try:
             return parse_answer(response.content)
