@@ -7,7 +7,8 @@
   oldest one's wait, jobs running, and each worker machine's last heartbeat; 503 when
   no worker has reported for ``Worker.STALE_S`` seconds.
 
-They answer without a login and show counts only, never a workspace's data.
+They answer without a login and show counts and worker machine names (host:pid),
+never a workspace's data.
 """
 
 import asyncio
