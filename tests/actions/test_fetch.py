@@ -4,13 +4,17 @@ loopback and stores it as its own entry, once per key."""
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from console import secrets
+from console.models import Membership
 from jobs.models import Job
+from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
 from tests.actions.receivers import HttpReceiver
-from tests.jobs.flows import run_flow
+from tests.jobs.flows import finish, run_flow
+from workflows.services import create_workflow
 
 
 @pytest.fixture(autouse=True)
@@ -104,17 +108,40 @@ def test_what_is_not_a_document_is_ko_invalid_document(workspace):
     assert not Entry.objects.in_workspace(workspace).exists()
 
 
-def test_the_bearer_secret_is_sent_and_not_passed_to_another_origin(workspace, invoice_json):
+def run_saved_by(user, workspace, steps, args):
+    workflow, _ = create_workflow(
+        workspace, {"name": "import", "schema": "bill/invoice", "steps": steps}, actor=user
+    )
+    job, _ = create_job(workspace, workflow, args=args)
+    return finish(job)
+
+
+def test_the_bearer_secret_is_sent_and_not_passed_to_another_origin(alice, workspace, invoice_json):
     secrets.set_secret(workspace, "feed", "feed-token-123")
     with HttpReceiver(invoice_json) as other:
         moved = (302, {"Location": other.url + "/moved.json"}, "")
         with HttpReceiver(moved) as server:
-            job = run_flow(workspace, [fetch(secret="feed")], args={"url": server.url + "/x"})
+            job = run_saved_by(
+                alice[0], workspace, [fetch(secret="feed")], {"url": server.url + "/x"}
+            )
 
     assert events(job) == [("OK", "created")]
     assert server.requests[0].headers["Authorization"] == "Bearer feed-token-123"
     assert "Authorization" not in other.requests[0].headers
     assert "feed-token-123" not in json.dumps([e.message for e in job.intents.get().events.all()])
+
+
+def test_a_secret_is_not_sent_by_a_version_a_mere_member_saved(alice, workspace, invoice_json):
+    member = get_user_model().objects.create_user("mallory")
+    Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.MEMBER)
+    secrets.set_secret(workspace, "feed", "feed-token-123")
+    with HttpReceiver(invoice_json) as server:
+        by_member = run_saved_by(member, workspace, [fetch(secret="feed")], {"url": server.url})
+        by_api = run_flow(workspace, [fetch(secret="feed")], args={"url": server.url})
+
+    assert events(by_member) == [("KO", "secret_not_allowed")]
+    assert events(by_api) == [("KO", "secret_not_allowed")]
+    assert server.requests == []
 
 
 def test_a_private_address_is_refused(workspace):

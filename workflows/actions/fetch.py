@@ -12,6 +12,7 @@ from django.conf import settings
 from pydantic import Field, field_validator
 
 from console import secrets
+from console.models import Membership
 from console.workspace_settings import allows_private_network
 from jobs.models import Job
 from silo import documents
@@ -38,6 +39,18 @@ class FetchConfig(ActionConfig):
         return outbound.check_url_field(value)
 
 
+def saved_by_an_owner(context):
+    """Any member may save workflows, and this action sends its secret in clear to a
+    URL the workflow names: only a version an owner saved may do that."""
+    author = context.job.version.created_by_id
+    return (
+        author is not None
+        and Membership.objects.filter(
+            workspace=context.workspace, user_id=author, role=Membership.Role.OWNER
+        ).exists()
+    )
+
+
 def entry_key(config):
     key = (config.key or config.url).strip()
     if len(key) > KEY_LENGTH:
@@ -54,7 +67,15 @@ class FetchEntry(Action):
         "Fetches a document from a URL (templated from the job's args) and stores it as "
         "the job's entry, by key, so an import workflow creates its own entry."
     )
-    codes = ("created", "existing", "404", "invalid_document", "has_entry", "blocked_address")
+    codes = (
+        "created",
+        "existing",
+        "404",
+        "invalid_document",
+        "has_entry",
+        "blocked_address",
+        "secret_not_allowed",
+    )
     secret_fields = ("secret",)
     max_attempts = 5
     backoff_s = 5.0
@@ -100,6 +121,12 @@ class FetchEntry(Action):
     def fetch(self, context, config):
         headers = {"Accept": "application/json"}
         if config.secret:
+            if not saved_by_an_owner(context):
+                return Outcome.ko(
+                    "secret_not_allowed",
+                    "A secret is sent to the URL as it is, so only a version saved by an "
+                    "owner of the workspace may send one; ask an owner to save this workflow.",
+                )
             try:
                 token = secrets.reveal(context.workspace, config.secret)
             except secrets.SecretError as error:
