@@ -35,7 +35,8 @@ FLOW = {
 
 
 @pytest.fixture(autouse=True)
-def no_wake(settings):
+def no_wake(settings, patient_sqlite):
+    """No django-q2 here; and SQLite waits for the sockets' own reads (relay, sweep)."""
     settings.JOBS_WAKE_WORKERS = False
 
 

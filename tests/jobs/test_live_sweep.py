@@ -9,7 +9,7 @@ from jobs import consumers
 from jobs.models import Change
 from tests.jobs.test_consumers import APP, session_cookie
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("patient_sqlite")]
 
 
 def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatch):
