@@ -88,8 +88,12 @@ def claim_due(now):
     fields = len(columns) - 5  # the job's own columns come first
     job = _job_from_row(dict(zip(columns[:fields], row[:fields], strict=True)))
     first_intent_id, change_id, name, slug, created_at = row[fields:]
-    job.workspace = Workspace(id=job.workspace_id, name=name, slug=slug, created_at=created_at)
-    job.workspace._state.adding = False
+    # from_db leaves any field not read here deferred (loaded if used), not defaulted.
+    job.workspace = Workspace.from_db(
+        connection.alias,
+        ["id", "name", "slug", "created_at"],
+        [job.workspace_id, name, slug, created_at],
+    )
     if first_intent_id is not None:  # a resumed job's intent is read when it is used
         first = _definition(job.version_id).steps[0]
         job.current_intent = _intent(job, first_intent_id, first, now)
