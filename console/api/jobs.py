@@ -16,7 +16,7 @@ from pydantic import ConfigDict, StringConstraints
 from console.api import waiting
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
-from jobs import engine, selectors
+from jobs import engine, representation, selectors
 from jobs import services as job_services
 from jobs.models import Job
 from jobs.representation import job_json
@@ -229,7 +229,9 @@ def list_jobs(request, filters: Query[JobFilters]):
         entry=filters.silo_entry_id,
     )
     page = selectors.newest_first(jobs, cursor=filters.cursor, size=filters.limit)
-    return {"items": [job_json(row.job) for row in page.rows], "next_cursor": page.next_cursor}
+    listed = [row.job for row in page.rows]
+    representation.prefetch(listed)
+    return {"items": [job_json(job) for job in listed], "next_cursor": page.next_cursor}
 
 
 @router.post("/jobs/{job_id}/cancel", response=responses(JobOut, 404, 409), summary="Cancel a job")

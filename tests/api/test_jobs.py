@@ -242,3 +242,22 @@ def test_wait_is_at_most_60_seconds(alice_api, flow):
     assert response.status_code == 422
     assert "wait" in response.json()["fields"]
     assert not Job.objects.exists()
+
+
+def test_listing_reads_the_same_number_of_queries_for_2_or_12_jobs(alice_api, alice, flow):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs import engine
+
+    def listed_with(count):
+        for n in range(count):
+            alice_api.post("/jobs", {"workflow_id": str(flow.id), "args": {"n": str(n)}})
+        while (claimed := engine.claim()) is not None:  # each job gets intents and events
+            engine.run(*claimed)
+        with CaptureQueriesContext(connection) as queries:
+            body = alice_api.get("/jobs?limit=50").json()
+        assert all(job["intents"] and job["intents"][0]["events"] for job in body["items"])
+        return len(queries)
+
+    assert listed_with(2) == listed_with(10)
