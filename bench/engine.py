@@ -3,7 +3,7 @@ cluster run?
 
     .venv/bin/python bench/engine.py                      # embedded: SQLite + ORM broker
     .venv/bin/python -m tests.services -- .venv/bin/python bench/engine.py   # PG + Redis
-    ... bench/engine.py --workers 1,2,4 --floor   # and against PostgreSQL's own floor
+    ... bench/engine.py --workers 1,2,4 --floor   # and against PostgreSQL's own floors
 
 1. Overhead per step, in-process, no cluster: N one-step and N ten-step
    ``simulate.outcome`` jobs claimed and run one after another; the difference per
@@ -121,15 +121,26 @@ def through_cluster(workspace, steps, count, workers):
     return count / seconds
 
 
-def raw_floor(steps, count, workers):
-    """The same writes in plain psycopg (bench/raw_floor.py), measured in the same run."""
+def raw_floors(workspace, steps, count, workers):
+    """The floors of bench/raw_floor.py measured in the same run: (bare, same writes)."""
     from django.db import connections
+
+    from jobs.models import Job, Status
 
     sys.path.insert(0, str(ROOT / "bench"))
     import raw_floor as floor
 
-    connections.close_all()  # the floor's processes fork from this one
-    return floor.run(os.environ["DATABASE_URL"], steps, count, workers)
+    def queue_floor_jobs(count):
+        workflow = workflow_with(workspace, steps)
+        queue(workspace, workflow, count)
+        connections.close_all()  # the floor's processes fork from this one
+        return lambda: Job.objects.filter(workflow=workflow, status=Status.OK).count()
+
+    url = os.environ["DATABASE_URL"]
+    connections.close_all()
+    bare = floor.run(url, steps, count, workers)
+    same = floor.engine_tables(url, steps, count, workers, queue_floor_jobs)
+    return bare, same
 
 
 def main():
@@ -171,10 +182,14 @@ def main():
                     f"  cluster ({workers} workers): {steps:>2}-step jobs "
                     f"{rate:7.1f} jobs/s ({rate * steps:7.1f} steps/s) over {count} jobs"
                 )
-                if options.floor and connection.vendor == "postgresql":
-                    floor = raw_floor(steps, count, workers)
-                    line += f"; raw floor {floor:7.1f} jobs/s, engine = {rate / floor:4.0%}"
                 print(line, flush=True)
+                if options.floor and connection.vendor == "postgresql":
+                    bare, same = raw_floors(workspace, steps, count, workers)
+                    print(
+                        f"    floor, same writes {same:7.1f} jobs/s: engine = {rate / same:4.0%}"
+                        f"; bare floor {bare:7.1f} jobs/s: engine = {rate / bare:4.0%}",
+                        flush=True,
+                    )
     finally:
         from jobs.models import Job
 

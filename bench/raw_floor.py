@@ -2,17 +2,26 @@
 
     .venv/bin/python -m tests.services -- .venv/bin/python bench/raw_floor.py
 
-The same writes the engine makes, in plain psycopg with no Django and no engine: worker
-processes claim a queued job with ``FOR UPDATE SKIP LOCKED``, then for each step insert
-the attempt's event, update the step's intent, insert the next intent and update the
-job's position, one commit per step, as S9 requires. ``bench/engine.py`` reports the
-engine's own jobs/s; divide to see what fraction of the floor it reaches.
+Two floors, both in plain psycopg worker processes with no engine and no django-q2:
+
+- *bare*: minimal tables of its own: claim a queued job with ``FOR UPDATE SKIP
+  LOCKED``, then for each step insert the attempt's event, update the step's intent,
+  insert the next intent and update the job's position, one commit per step, as S9
+  requires. This is the loop the engine issue quotes.
+- *same writes* (``engine_tables``): the engine's own two statements
+  (``jobs.postgresql``: the claim and the one-statement step commit) on the engine's
+  own tables, with their indexes and the live feed's row per change, so the rows,
+  indexes and commits are exactly the engine's; only the Python around them is gone.
+
+``bench/engine.py --floor`` runs both next to the engine; the engine's jobs/s divided
+by the floor's is the fraction of what the database allows that it reaches.
 """
 
 import multiprocessing
 import os
 import sys
 import time
+import uuid
 
 import psycopg
 
@@ -106,11 +115,103 @@ def run(url, steps, jobs, workers):
     return jobs / elapsed
 
 
+def engine_tables_worker(url, claim_sql, commit_sql, steps):
+    """Claims and commits with the engine's statements and fixed values (a
+    ``simulate.outcome`` step writes no entry, no changes)."""
+    from datetime import UTC, datetime, timedelta
+
+    from psycopg.types.json import Jsonb
+
+    def now():
+        return datetime.now(UTC)
+
+    start = Jsonb({"flow": "main", "stack": [[["steps"], 0]]})
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            started, token = now(), uuid.uuid4()
+            with conn.cursor() as cursor:
+                row = cursor.execute(
+                    claim_sql,
+                    {
+                        "now": started,
+                        "token": token,
+                        "lease_until": started + timedelta(seconds=60),
+                        "start": start,
+                    },
+                    prepare=True,
+                ).fetchone()
+                if row is None:
+                    return
+                column = {}  # the job's own columns come first ("id" recurs after them)
+                for i, c in enumerate(cursor.description):
+                    column.setdefault(c.name, i)
+                fields = len(cursor.description) - 5  # the job's columns, then 5 values
+            job, workspace = row[column["id"]], row[column["workspace_id"]]
+            intent = row[fields]  # the first step's intent, inserted by the claim
+            for step in range(steps):
+                at = now()
+                last = step == steps - 1
+                position = {"flow": "main", "stack": [[["steps"], step + 1]]}
+                intent = conn.execute(
+                    commit_sql,
+                    {
+                        "job": job,
+                        "workspace": workspace,
+                        "entry": None,
+                        "token": token,
+                        "intent": intent,
+                        "attempt": 1,
+                        "status": "OK",
+                        "code": "",
+                        "message": "",
+                        "now": at,
+                        "duration": 0,
+                        "changes": Jsonb({}),
+                        "has_next": not last,
+                        "seq": step + 2,
+                        "step_id": "" if last else f"s{step + 1}",
+                        "name": "",
+                        "provider": "" if last else "simulate.outcome",
+                        "flow": "main",
+                        "position": Jsonb(position),
+                        "intent_count": step + 1 if last else step + 2,
+                        "faults": Jsonb([]),
+                        "job_status": "OK" if last else "RUN",
+                        "completed_at": at if last else None,
+                        "lease_until": None if last else at + timedelta(seconds=60),
+                    },
+                    prepare=True,
+                ).fetchone()[0]
+
+
+def engine_tables(url, steps, count, workers, queue):
+    """The engine's statements on its tables; ``queue(count)`` queues the jobs (a
+    workflow of ``steps`` steps) and returns a function that counts the finished ones.
+    Runs in a process where Django is set up (bench/engine.py)."""
+    from jobs import postgresql
+
+    finished = queue(count)
+    started = time.perf_counter()
+    args = (url, postgresql._CLAIM_DUE, postgresql._STEP_COMMIT, steps)
+    processes = [
+        multiprocessing.Process(target=engine_tables_worker, args=args) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - started
+    done = finished()
+    assert done == count, f"only {done} of {count} jobs finished"
+    return count / elapsed
+
+
 def main():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("needs PostgreSQL: python -m tests.services -- python bench/raw_floor.py")
-    print(f"raw floor on PostgreSQL, {os.cpu_count()} cores, the engine's writes per step")
+    print(f"bare raw floor on PostgreSQL, {os.cpu_count()} cores (bench/engine.py --floor")
+    print("also runs the floor on the engine's own tables and statements)")
     for workers in (1, 2, 4):
         one = run(url, 1, 2000, workers)
         ten = run(url, 10, 400, workers)

@@ -138,5 +138,7 @@ def worker(settings, transactional_db, patient_sqlite):
     thread.start()
     yield thread
     thread.stopping.set()
-    thread.join(timeout=10)
+    thread.join(timeout=30)
+    # A worker left running would keep writing into the next test's database.
+    assert not thread.is_alive(), "the worker thread did not stop"
     assert thread.error is None, thread.error

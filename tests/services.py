@@ -60,7 +60,7 @@ def _temporary_folder(prefix):
 class Postgres:
     """A running throwaway cluster; ``restart()`` is for the fault suite."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, settings=()):
         self.folder, self.data, self.log, self.port = (
             folder,
             folder / "data",
@@ -69,6 +69,7 @@ class Postgres:
         )
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
         options = f"-p {self.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=on"
+        options += "".join(f" -c {setting}" for setting in settings)
         # -w: pg_ctl returns once the server accepts connections (or fails).
         self.pg_ctl = [PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-s", "-w"]
         self.pg_ctl += ["-t", str(STARTUP_SECONDS), "-o", options]
@@ -91,8 +92,9 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres_server():
-    """A fresh PostgreSQL 15 cluster (trust auth, fsync on)."""
+def postgres_server(settings=()):
+    """A fresh PostgreSQL 15 cluster (trust auth, fsync on), with extra ``name=value``
+    server settings."""
     with _temporary_folder("console-pg-") as folder:
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres")
@@ -102,7 +104,7 @@ def postgres_server():
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        server = Postgres(folder)
+        server = Postgres(folder, settings)
         server.start()
         try:
             yield server
@@ -116,6 +118,13 @@ def start_postgres():
     """A fresh PostgreSQL 15 cluster; yields its DATABASE_URL."""
     with postgres_server() as server:
         yield server.url
+
+
+# For the test suite: a transaction a test leaves open (a thread that outlived its test)
+# would hold its locks, and the next test's flush would wait for them for ever. These
+# end the wait with an error in the server's log, which the run prints at the end.
+SUITE_SETTINGS = ("lock_timeout=60s", "idle_in_transaction_session_timeout=60s")
+TROUBLE = ("idle-in-transaction", "lock timeout", "deadlock detected")
 
 
 class Redis:
@@ -163,9 +172,18 @@ def start_redis():
 
 
 def run_with_services(command):
-    with start_postgres() as database_url, start_redis() as redis_url:
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-        return subprocess.run(command, env=env, check=False).returncode
+    with postgres_server(SUITE_SETTINGS) as postgres, start_redis() as redis_url:
+        env = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis_url}
+        try:
+            return subprocess.run(command, env=env, check=False).returncode
+        finally:
+            trouble = [
+                line
+                for line in postgres.log.read_text(errors="replace").splitlines()
+                if any(word in line for word in TROUBLE)
+            ]
+            if trouble:
+                print("PostgreSQL ended waits the suite left behind:", *trouble, sep="\n  ")
 
 
 def main(argv):

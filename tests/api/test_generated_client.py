@@ -42,6 +42,7 @@ def generated(alice_api, tmp_path, monkeypatch):
         + ["--output-path", tmp_path / "console_client"],
         check=True,
         capture_output=True,
+        timeout=120,
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield lambda name: importlib.import_module(f"console_client.{name}")

@@ -19,6 +19,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.timeout(960)  # its own run is bounded at 900 s below
 def test_the_short_fault_suite_passes():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     done = subprocess.run(
