@@ -89,6 +89,19 @@ def in_process(workspace, steps, count):
     return (time.perf_counter() - started) / count
 
 
+def hot_updates():
+    """PostgreSQL: (updates of jobs_job, of which HOT) so far, as the server counts them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        time.sleep(1.2)  # other backends flush their counts about once a second
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'jobs_job'"
+        )
+        return cursor.fetchone()
+
+
 def through_cluster(workspace, steps, count, workers):
     from django.db.models import Max, Min
 
@@ -175,6 +188,12 @@ def main():
             f"  in-process: 1-step job {one * 1000:.2f} ms, 10-step job {ten * 1000:.2f} ms,"
             f" overhead per step {(ten - one) / 9 * 1000:.2f} ms"
         )
+        if connection.vendor == "postgresql":
+            updates, hot = hot_updates()
+            print(
+                f"  updates of a job's row made in place (HOT, no index written): {hot}"
+                f" of {updates} ({hot / max(updates, 1):.0%})"
+            )
         for workers in worker_counts:
             for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
                 rate = through_cluster(workspace, steps, count, workers)

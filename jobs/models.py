@@ -75,8 +75,18 @@ class Job(WorkspaceOwned):
 
     position = models.JSONField(default=dict, blank=True)
     attempt = models.PositiveSmallIntegerField(default=0)  # attempts of the current step so far
+    # Where the job is: written at every step, so it has no index (an indexed column
+    # that changes rules out PostgreSQL's in-place HOT update of the job) and no
+    # database constraint (whose check on an intent's deletion would need that index).
+    # An intent is only ever deleted with its job.
     current_intent = models.ForeignKey(
-        "Intent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "Intent",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     intent_count = models.PositiveIntegerField(default=0)
     faults = models.JSONField(default=list, blank=True)
@@ -129,7 +139,8 @@ class Job(WorkspaceOwned):
 class Intent(models.Model):
     """One execution of one step in a job; each attempt is an Event."""
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="intents")
+    # (job, seq) is unique: that index serves the job's lookups, no second one is kept.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="intents", db_index=False)
     seq = models.PositiveIntegerField()
     step_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200)
@@ -154,7 +165,10 @@ class Intent(models.Model):
 class Event(models.Model):
     """One attempt of an intent. OK/KO end the intent; RETRY is a transient failure."""
 
-    intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="events")
+    # (intent, index) is unique: that index serves the intent's lookups.
+    intent = models.ForeignKey(
+        Intent, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     index = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=8)
     code = models.CharField(max_length=200, blank=True)

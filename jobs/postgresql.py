@@ -21,7 +21,7 @@ from jobs import live
 from jobs.engine import (
     LeaseLost,
     _definition,
-    _lease_until,
+    _lease_for,
     _log_end,
     _start,
     lease_seconds,
@@ -184,7 +184,7 @@ def commit_step(job, token, intent, attempt, outcome, started, following, ending
     if has_next:
         job.intent_count += 1
         status, completed_at = Status.RUN, None
-        lease_until = _lease_until(registry.get(following.provider))
+        lease_until = _lease_for(job, registry.get(following.provider))
     else:
         status = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
         completed_at, lease_until = now, None

@@ -1,5 +1,7 @@
 """The engine beyond block choice: waits, cancel, templates, pinning, schemas, jumps."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -280,6 +282,39 @@ def test_an_abandoned_job_resumes_at_its_step(alice):
     assert job.status == Status.OK and job.recoveries == 1
     assert executed(job) == ["a", "b", "c"]
     assert [e.index for e in job.intents.get(step_id="b").events.all()] == [1]
+
+
+def test_a_step_keeps_the_lease_while_it_covers_the_next_step_and_renews_it_otherwise(alice):
+    class Slow(Action):
+        id = "test.slow"
+        name = "Slow"
+        timeout_s = 300
+
+        def run(self, context):
+            return Outcome.ok()
+
+    register(Slow)
+    steps = [ok("a"), ok("b"), {"id": "slow", "provider": "test.slow"}]
+    workflow, _ = create_workflow(alice[1], {"name": "l", "schema": "bill/invoice", "steps": steps})
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    claimed, token = engine.claim()
+    definition = engine._definition(claimed.version_id)
+    lease = Job.objects.get(pk=job.pk).lease_until
+
+    # "b" (30 s timeout) starts with the claim's lease still 60 s ahead: kept as it is.
+    engine._run_step(claimed, token, definition, definition.steps[0])
+    assert Job.objects.get(pk=job.pk).lease_until == lease
+    # The lease nears its end while "b" runs: "slow" needs 300 s and more, so it grows.
+    soon = timezone.now() + timedelta(seconds=20)
+    Job.objects.filter(pk=job.pk).update(lease_until=soon)
+    claimed.lease_until = soon
+    engine._run_step(claimed, token, definition, definition.steps[1])
+    assert Job.objects.get(pk=job.pk).lease_until >= timezone.now() + timedelta(seconds=309)
+
+    engine._run_step(claimed, token, definition, definition.steps[2])
+    job.refresh_from_db()
+    assert job.status == Status.OK and job.lease_until is None
+    assert executed(job) == ["a", "b", "slow"]
 
 
 def test_an_action_that_crashes_is_a_ko_not_a_dead_worker(alice):
