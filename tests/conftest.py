@@ -1,6 +1,8 @@
 """Shared fixtures: alice works in "Acme", bob in "Globex" (two workspaces), so every
 view test can check in one line that bob cannot see alice's things."""
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -35,6 +37,32 @@ def make_member(username, workspace_name):
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Every test gets a channel layer of its own.
+
+    channels keeps one layer object per process, and channels-redis keeps receive
+    state on it (locks, buffers, cleaners) made in the event loop that received. A
+    server process has one loop for its life; a test makes a new one at every
+    ``async_to_sync`` call, and the state one loop left behind once hung the next
+    test's loop as it shut down (the first socket test of tests/jobs/test_consumers.py
+    after tests/api/test_jobs_wait.py, on PostgreSQL + Redis). The old layer's
+    connections in the live publisher's loop, the one loop that outlives a test, are
+    closed there.
+    """
+    yield
+    from channels.layers import channel_layers
+
+    from jobs import live
+
+    old = channel_layers.backends.pop("default", None)
+    loop = live._publisher.loop
+    per_loop = getattr(old, "_layers", {}).get(loop)  # channels-redis: pools per loop
+    if per_loop is not None and loop.is_running():
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(per_loop.flush(), loop).result(timeout=5)
 
 
 @pytest.fixture(autouse=True)
