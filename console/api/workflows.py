@@ -104,6 +104,13 @@ def get_workflow_schema(request):
     return definition.json_schema()
 
 
+def _author(request):
+    """A version saved through the API is the token creator's, as if saved in the
+    console: it shows as theirs, and what only an owner's version may do (an
+    ``entry.fetch`` that sends a secret) follows that person's role."""
+    return request.auth.created_by
+
+
 @router.put(
     "/workflows/{workflow_id}",
     response=responses({201: SavedOut}, 409),
@@ -118,7 +125,7 @@ def put_workflow(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
             workspace,
             document,
             workflow_id=workflow_id,
-            actor=None,
+            actor=_author(request),
             secrets=_secret_names(workspace),
         )
     except definition.DefinitionError as error:
@@ -148,6 +155,7 @@ def patch_workflow(
             workflow,
             document,
             expected_version=if_match or workflow.current_version,
+            actor=_author(request),
             secrets=_secret_names(workflow.workspace),
         )
     except definition.DefinitionError as error:

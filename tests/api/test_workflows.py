@@ -97,6 +97,15 @@ def test_patch_saves_a_new_version(alice_api, flow):
     assert export(flow, 1)["name"] == "Three outcomes"  # versions are immutable
 
 
+def test_a_version_saved_through_the_api_is_the_token_creators(alice_api, alice):
+    workflow_id = uuid.uuid4()
+    alice_api.put(f"/workflows/{workflow_id}", INVOICE_FLOW)
+    alice_api.patch(f"/workflows/{workflow_id}", {**INVOICE_FLOW, "name": "Renamed"})
+
+    versions = Workflow.objects.get(pk=workflow_id).versions.order_by("number")
+    assert [v.created_by for v in versions] == [alice[0], alice[0]]
+
+
 def test_patch_with_a_stale_if_match_is_a_conflict(alice_api, flow):
     assert (
         alice_api.patch(f"/workflows/{flow.id}", INVOICE_FLOW, HTTP_IF_MATCH="1").status_code == 200
