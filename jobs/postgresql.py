@@ -84,7 +84,7 @@ def claim_due(now):
         row = cursor.execute(_CLAIM_DUE, params, prepare=True).fetchone()
         if row is None:
             return None
-        columns = [column.name for column in cursor.description]
+        columns = _claim_columns(cursor)
     fields = len(columns) - 5  # the job's own columns come first
     job = _job_from_row(dict(zip(columns[:fields], row[:fields], strict=True)))
     first_intent_id, change_id, name, slug, created_at = row[fields:]
@@ -108,6 +108,18 @@ def claim_due(now):
         )
     )
     return job, token
+
+
+_columns = []
+
+
+def _claim_columns(cursor):
+    """The claim's column names: the same for every claim, and reading them from
+    ``cursor.description`` costs about 0.1 ms each time (a Column object per column).
+    Read again if the number of columns changed (a migration under a running worker)."""
+    if len(_columns) != cursor.pgresult.nfields:
+        _columns[:] = [column.name for column in cursor.description]
+    return _columns
 
 
 def _job_from_row(by_column):
