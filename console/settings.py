@@ -123,7 +123,7 @@ REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "console.layers.RedisChannelLayer",  # channels-redis, see there
             # redis-py 8 times socket reads out after 5 s by default, as long as the
             # layer's blocking receive waits: an idle socket's consumer would crash
             # (channels_redis issue 422). Longer than the wait, so a dead Redis still shows.
