@@ -194,6 +194,10 @@ def main():
                 f"  updates of a job's row made in place (HOT, no index written): {hot}"
                 f" of {updates} ({hot / max(updates, 1):.0%})"
             )
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+                prepared = cursor.fetchone()[0]
+            print(f"  statements prepared on this connection: {prepared} (claim and step: 2)")
         for workers in worker_counts:
             for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
                 rate = through_cluster(workspace, steps, count, workers)

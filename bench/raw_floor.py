@@ -129,13 +129,14 @@ def engine_tables_worker(url, claim_sql, commit_sql, steps):
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
             started, token = now(), uuid.uuid4()
+            lease = started + timedelta(seconds=60)  # kept by every step, as the engine does
             with conn.cursor() as cursor:
                 row = cursor.execute(
                     claim_sql,
                     {
                         "now": started,
                         "token": token,
-                        "lease_until": started + timedelta(seconds=60),
+                        "lease_until": lease,
                         "start": start,
                     },
                     prepare=True,
@@ -178,7 +179,7 @@ def engine_tables_worker(url, claim_sql, commit_sql, steps):
                         "faults": Jsonb([]),
                         "job_status": "OK" if last else "RUN",
                         "completed_at": at if last else None,
-                        "lease_until": None if last else at + timedelta(seconds=60),
+                        "lease_until": None if last else lease,
                     },
                     prepare=True,
                 ).fetchone()[0]
