@@ -202,7 +202,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--rate", type=float, default=20, help="jobs per second offered")
     parser.add_argument("--viewers", type=int, default=5)
-    parser.add_argument("--floor-jobs", type=int, default=400)
+    parser.add_argument("--floor-jobs", type=int, default=1000)
     parser.add_argument("--no-floor", action="store_true")
     options = parser.parse_args()
     os.environ["JOBS_WAKE_WORKERS"] = "1"
