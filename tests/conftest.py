@@ -46,11 +46,11 @@ def fresh_channel_layer():
     channels keeps one layer object per process, and channels-redis keeps receive
     state on it (locks, buffers, cleaners) made in the event loop that received. A
     server process has one loop for its life; a test makes a new one at every
-    ``async_to_sync`` call, and the state one loop left behind once hung the next
-    test's loop as it shut down (the first socket test of tests/jobs/test_consumers.py
-    after tests/api/test_jobs_wait.py, on PostgreSQL + Redis). The old layer's
-    connections in the live publisher's loop, the one loop that outlives a test, are
-    closed there.
+    ``async_to_sync`` call, and a lock one test's loop left locked made the next
+    test's receive fail ("bound to a different event loop": seen in
+    test_with_redis_the_live_feed_wakes_a_waiting_request, on PostgreSQL + Redis).
+    The old layer's connections in the live publisher's loop, the one loop that
+    outlives a test, are closed there.
     """
     yield
     from channels.layers import channel_layers
