@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from console.workspaces import SESSION_KEY, workspaces_of
@@ -70,6 +71,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(SWEEP_S)
             try:
+                if not await database_sync_to_async(self._still_a_member)():
+                    return await self.close(code=4403)
                 await self.channel_layer.group_add(self.joined, self.channel_name)
                 low, missed = await database_sync_to_async(self._missed)()
             except Exception:  # Redis or the database is away: look again next time
@@ -81,6 +84,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 self.low = low
                 self.sent = {i for i in self.sent if i > low}
                 await self.send_json({"hello": low})
+
+    def _still_a_member(self):
+        """A person removed from the workspace (or deactivated) hears nothing more: the
+        socket closes at the next sweep, as their next page load would refuse them."""
+        user = self.scope["user"]
+        return (
+            get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
+            and workspaces_of(user).filter(pk=self.workspace_id).exists()
+        )
 
     def _missed(self):
         """The new low-water mark and the changes this socket has not been sent; only

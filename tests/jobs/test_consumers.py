@@ -15,8 +15,9 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from console.models import Membership
 from console.routing import websocket_urlpatterns
-from jobs import engine, live
+from jobs import consumers, engine, live
 from jobs.services import create_job
 from silo.services import create_entry
 from tests.conftest import load_gobl
@@ -231,6 +232,36 @@ def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
         return message
 
     assert async_to_sync(idle_then_hear)()["status"] == "QUEUED"
+
+
+@pytest.mark.parametrize("leaves", ["removed from the workspace", "deactivated"])
+def test_a_socket_closes_when_its_user_leaves_the_workspace(client, alice, monkeypatch, leaves):
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    cookie = session_cookie(client, alice[0]).encode()
+    entry, workflow = setup_invoice(alice[1])
+
+    async def leave_then_listen():
+        from asgiref.sync import sync_to_async
+
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.receive_json_from(timeout=5)  # hello
+        if leaves == "deactivated":
+            await sync_to_async(type(alice[0]).objects.filter(pk=alice[0].pk).update)(
+                is_active=False
+            )
+        else:
+            await sync_to_async(Membership.objects.filter(user=alice[0]).delete)()
+        await sync_to_async(create_job)(alice[1], workflow, entry=entry)
+        heard = []
+        while (output := await communicator.receive_output(timeout=5))["type"] == "websocket.send":
+            heard.append(output)
+        await communicator.disconnect()
+        return output, heard
+
+    closed, heard = async_to_sync(leave_then_listen)()
+    assert closed == {"type": "websocket.close", "code": 4403}
+    assert not any('"change"' in message.get("text", "") for message in heard[1:])
 
 
 def test_the_relay_picks_up_a_change_committed_after_a_newer_one(alice):
