@@ -95,7 +95,12 @@
       // server says in "hello" up to where the page has had everything.
       changed(message);
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
+      if (event.code === 4403) {
+        // Removed from the workspace or deactivated: the server decides what to show.
+        window.location.reload();
+        return;
+      }
       document.documentElement.setAttribute("data-live", "reconnecting");
       window.setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 10000);

@@ -9,7 +9,7 @@ and checked at the end: a reload would have cleared it.
 import pytest
 from playwright.sync_api import expect
 
-from jobs import engine
+from jobs import consumers, engine
 from jobs.models import Job
 from jobs.services import create_job
 from silo.models import Entry
@@ -235,6 +235,18 @@ def test_a_page_that_lost_its_socket_catches_up_when_it_reconnects(login, alice,
     expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
     assert "since=" in urls[-1]
     assert stayed(page)
+
+
+def test_a_deactivated_users_open_page_leaves_for_the_login_page(login, alice, monkeypatch):
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    page = login("alice")
+    page.goto("/jobs/")
+    mark(page)
+
+    type(alice[0]).objects.filter(pk=alice[0].pk).update(is_active=False)
+
+    page.wait_for_url(lambda url: "/login/" in url)
+    assert not stayed(page)
 
 
 def test_set_a_workflow_to_run_when_an_entry_enters_a_state(login, alice, worker, screenshot):
