@@ -137,6 +137,7 @@ def through_cluster(workspace, steps, count, workers):
 def raw_floors(workspace, steps, count, workers):
     """The floors of bench/raw_floor.py measured in the same run: (bare, same writes)."""
     from django.db import connections
+    from django.db.models import Max, Min
 
     from jobs.models import Job, Status
 
@@ -147,7 +148,13 @@ def raw_floors(workspace, steps, count, workers):
         workflow = workflow_with(workspace, steps)
         queue(workspace, workflow, count)
         connections.close_all()  # the floor's processes fork from this one
-        return lambda: Job.objects.filter(workflow=workflow, status=Status.OK).count()
+
+        def finished():
+            ended = Job.objects.filter(workflow=workflow, status=Status.OK)
+            span = ended.aggregate(first=Min("started_at"), last=Max("completed_at"))
+            return ended.count(), (span["last"] - span["first"]).total_seconds()
+
+        return finished
 
     url = os.environ["DATABASE_URL"]
     connections.close_all()
@@ -197,7 +204,7 @@ def main():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM pg_prepared_statements")
                 prepared = cursor.fetchone()[0]
-            print(f"  statements prepared on this connection: {prepared} (claim and step: 2)")
+            print(f"  statements prepared on this connection: {prepared} (0 would mean none is)")
         for workers in worker_counts:
             for steps, count in ((1, options.jobs), (10, options.jobs // 2)):
                 rate = through_cluster(workspace, steps, count, workers)

@@ -187,12 +187,13 @@ def engine_tables_worker(url, claim_sql, commit_sql, steps):
 
 def engine_tables(url, steps, count, workers, queue):
     """The engine's statements on its tables; ``queue(count)`` queues the jobs (a
-    workflow of ``steps`` steps) and returns a function that counts the finished ones.
-    Runs in a process where Django is set up (bench/engine.py)."""
+    workflow of ``steps`` steps) and returns a function giving how many ended and the
+    seconds from the first start to the last end, as the database recorded them (as
+    bench/engine.py counts the engine: process start-up is not counted). Runs in a
+    process where Django is set up (bench/engine.py)."""
     from jobs import postgresql
 
     finished = queue(count)
-    started = time.perf_counter()
     args = (url, postgresql._CLAIM_DUE, postgresql._STEP_COMMIT, steps)
     processes = [
         multiprocessing.Process(target=engine_tables_worker, args=args) for _ in range(workers)
@@ -201,10 +202,9 @@ def engine_tables(url, steps, count, workers, queue):
         process.start()
     for process in processes:
         process.join()
-    elapsed = time.perf_counter() - started
-    done = finished()
+    done, seconds = finished()
     assert done == count, f"only {done} of {count} jobs finished"
-    return count / elapsed
+    return count / seconds
 
 
 def main():
