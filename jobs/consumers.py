@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from console.models import Membership
 from console.workspaces import SESSION_KEY, workspaces_of
 from jobs import live
 from jobs.models import Change, Job
@@ -88,11 +88,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def _still_a_member(self):
         """A person removed from the workspace (or deactivated) hears nothing more: the
         socket closes at the next sweep, as their next page load would refuse them."""
-        user = self.scope["user"]
-        return (
-            get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
-            and workspaces_of(user).filter(pk=self.workspace_id).exists()
-        )
+        return Membership.objects.filter(
+            user_id=self.scope["user"].pk, user__is_active=True, workspace_id=self.workspace_id
+        ).exists()
 
     def _missed(self):
         """The new low-water mark and the changes this socket has not been sent; only

@@ -342,14 +342,9 @@ def _owned(job, token):
     return Job.objects.filter(pk=job.pk, lease_token=token, status=Status.RUN)
 
 
-def _lease_until(action=None):
-    seconds = max(lease_seconds(), getattr(action, "timeout_s", 0) + 10)
-    return timezone.now() + timedelta(seconds=seconds)
-
-
 def _lease_for(job, action):
     """The lease the job holds while its next step runs: the one it has while that still
-    covers the step's timeout and half the lease, a renewed one otherwise.
+    covers the step's timeout (+10 s) and half the lease, a full one otherwise.
 
     So a step's commit rarely moves ``lease_until``, and PostgreSQL can then update the
     job where it is (a HOT update, none of its indexes touched) instead of writing a new
@@ -357,9 +352,10 @@ def _lease_for(job, action):
     one lease.
     """
     step_s = getattr(action, "timeout_s", 0) + 10
-    keep_until = timezone.now() + timedelta(seconds=max(lease_seconds() / 2, step_s))
+    now = timezone.now()
+    keep_until = now + timedelta(seconds=max(lease_seconds() / 2, step_s))
     if job.lease_until is None or job.lease_until < keep_until:
-        job.lease_until = _lease_until(action)
+        job.lease_until = now + timedelta(seconds=max(lease_seconds(), step_s))
     return job.lease_until
 
 
@@ -511,7 +507,7 @@ def _commit_move(job, token, following, ending):
     }
     if following is not None:
         fields["lease_until"] = _lease_for(job, registry.get(following.provider))
-    if following is None:
+    else:
         final = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
         fields.update(status=final, completed_at=timezone.now(), lease_token=None, lease_until=None)
     if not _owned(job, token).update(**fields):
