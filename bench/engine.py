@@ -102,9 +102,16 @@ def hot_updates():
         return cursor.fetchone()
 
 
-def through_cluster(workspace, steps, count, workers):
+def seconds_spent(jobs):
+    """From the first job's start to the last one's end, as the database recorded them
+    (so process start-up is not counted)."""
     from django.db.models import Max, Min
 
+    span = jobs.aggregate(first=Min("started_at"), last=Max("completed_at"))
+    return (span["last"] - span["first"]).total_seconds()
+
+
+def through_cluster(workspace, steps, count, workers):
     from jobs.models import Job, Status
 
     workflow = workflow_with(workspace, steps)
@@ -129,15 +136,12 @@ def through_cluster(workspace, steps, count, workers):
     finally:
         cluster.terminate()
         cluster.wait(timeout=60)
-    span = jobs.aggregate(first=Min("started_at"), last=Max("completed_at"))
-    seconds = (span["last"] - span["first"]).total_seconds()
-    return count / seconds
+    return count / seconds_spent(jobs)
 
 
 def raw_floors(workspace, steps, count, workers):
     """The floors of bench/raw_floor.py measured in the same run: (bare, same writes)."""
     from django.db import connections
-    from django.db.models import Max, Min
 
     from jobs.models import Job, Status
 
@@ -151,8 +155,7 @@ def raw_floors(workspace, steps, count, workers):
 
         def finished():
             ended = Job.objects.filter(workflow=workflow, status=Status.OK)
-            span = ended.aggregate(first=Min("started_at"), last=Max("completed_at"))
-            return ended.count(), (span["last"] - span["first"]).total_seconds()
+            return ended.count(), seconds_spent(ended)
 
         return finished
 
