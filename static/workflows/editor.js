@@ -84,20 +84,23 @@
   // Save waits for what is still on its way: a config form changed but not applied is
   // applied first, and a request in flight (the details form saves on change, which
   // fires as the Save button is pressed) finishes first; then Save is clicked again.
+  // A request's answer is swapped in and wired up (no settle delay: base.html) before
+  // htmx:afterRequest, so what waits runs once the last answer is in, on its buttons.
   var pending = 0;
   var saveAfter = false;
   document.addEventListener("htmx:beforeRequest", function () { pending += 1; });
-  document.addEventListener("htmx:afterRequest", function () { pending = Math.max(0, pending - 1); });
-  document.addEventListener("htmx:afterSettle", function () {
-    if (pending > 0) return;
-    if (shortcuts.length) {
-      var id = shortcuts.shift();
-      setTimeout(function () { click(id); }, 0);
-    } else if (saveAfter) {
-      saveAfter = false;
-      setTimeout(function () { click("save"); }, 0);
-    }
+  document.addEventListener("htmx:afterRequest", function () {
+    pending = Math.max(0, pending - 1);
+    if (pending === 0) setTimeout(drain, 0);
   });
+  function drain() {
+    // A shortcut whose button is disabled starts no request: go on to the next one.
+    while (pending === 0 && shortcuts.length) click(shortcuts.shift());
+    if (pending === 0 && saveAfter) {
+      saveAfter = false;
+      click("save");
+    }
+  }
 
   document.addEventListener("input", function (event) {
     var form = event.target.closest && event.target.closest(".config-form form");

@@ -14,6 +14,7 @@ and ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set meanwhile so the test can still use the
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,18 @@ def page(request, browser, server_url, screenshot):
     if getattr(request.node, "call_failed", False):
         screenshot(page, "failed-" + re.sub(r"\W+", "-", request.node.name))
     context.close()
+    _wait_for_sockets_to_close()
+
+
+def _wait_for_sockets_to_close(timeout=5.0):
+    """The server learns of the closed pages' sockets a moment later; until then its
+    change-feed relay reads on, and would read in the next test's set-up, where the
+    database is closed to it."""
+    from jobs.live import relay
+
+    deadline = time.monotonic() + timeout
+    while relay.listeners and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture

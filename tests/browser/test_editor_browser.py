@@ -183,3 +183,43 @@ def test_deprecated_jumps_replace_and_drag(login, alice, screenshot):
     expect(cards.nth(1)).to_contain_text("Check tax ID")
     steps = drafts.load(workflow, alice[0])["steps"]
     assert [s["id"] for s in steps] == ["fail", "check", "sent"]
+
+
+TWO_STEPS = {
+    "name": "Two states",
+    "schema": "bill/invoice",
+    "steps": [
+        {"id": "a", "name": "Mark sent", "provider": "silo.state", "config": {"state": "sent"}},
+        {
+            "id": "b",
+            "name": "Mark done",
+            "provider": "silo.state",
+            "config": {"state": "completed"},
+        },
+    ],
+}
+
+
+def test_a_button_works_the_moment_its_answer_lands(login, alice):
+    """The toolbar an edit sends back is live as soon as it is on screen: Undo clicked at
+    once (by a watcher, before the page does anything else) undoes the edit."""
+    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    page = login("alice")
+    page.goto(f"/workflows/{workflow.pk}/")
+    page.wait_for_load_state()
+    cards = page.locator(".main-flow").get_by_test_id("step-card")
+    expect(cards).to_have_count(2)
+    page.evaluate(
+        """() => new MutationObserver((changes, watcher) => {
+            const undo = document.getElementById("undo");
+            if (!undo || undo.disabled) return;
+            watcher.disconnect();
+            undo.click();
+        }).observe(document.body, {childList: true, subtree: true})"""
+    )
+    page.on("dialog", lambda dialog: dialog.accept())
+    cards.nth(1).get_by_label("Step menu for Mark done").click()
+    cards.nth(1).get_by_role("menuitem", name="Delete").click()
+    expect(page.get_by_role("button", name="Redo")).to_be_enabled()
+    expect(cards).to_have_count(2)
+    assert [s["id"] for s in drafts.load(workflow, alice[0])["steps"]] == ["a", "b"]

@@ -23,7 +23,7 @@ THREE_STEPS = {
     "name": "Hold, register, note",
     "schema": "bill/invoice",
     "steps": [
-        {"id": "hold", "name": "Hold a moment", "provider": "delay.wait", "config": {"seconds": 1}},
+        {"id": "hold", "name": "Hold a moment", "provider": "delay.wait", "config": {"seconds": 3}},
         {
             "id": "register",
             "name": "Mark registered",
@@ -83,8 +83,9 @@ def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, work
     job_card = page.locator(".entry-job")
     steps = job_card.locator("ol.timeline > li")
     expect(steps.first).to_contain_text("Hold a moment")
+    # The wait is long enough for a loaded machine's page to show it (a second was not).
     expect(steps.first.locator(".badge").first).to_have_text("WAIT")
-    expect(steps).to_have_count(3)
+    expect(steps).to_have_count(3, timeout=10_000)
     expect(steps.nth(1)).to_contain_text("State set to registered")
     expect(steps.nth(2)).to_contain_text("Noted")
     expect(job_card.get_by_test_id("job-status")).to_have_text("OK")
