@@ -16,15 +16,27 @@ SMTP_TIMEOUT_S = 20  # below email.send's timeout_s, so a hung server is a trans
 
 class RecordingEmailBackend(EmailBackend):
     """Django's SMTP backend, keeping ``refused``: the recipients the server refused
-    while it accepted the message for the others (Django drops that answer)."""
+    while it accepted the message for the others (Django drops that answer).
+
+    Given ``address`` (what the outbound guard checked), it connects there and not to
+    whatever the host name resolves to a moment later; TLS still verifies the name.
+    """
 
     refused: dict = {}
+
+    def __init__(self, *args, address=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address = address
 
     @property
     def connection_class(self):
         backend, base = self, super().connection_class
 
         class Recording(base):
+            def _get_socket(self, host, port, timeout):
+                # smtplib's TLS (SMTP_SSL here, starttls later) names self._host, the host.
+                return super()._get_socket(backend.address or host, port, timeout)
+
             def sendmail(self, *args, **kwargs):
                 backend.refused = super().sendmail(*args, **kwargs) or {}
                 return backend.refused
@@ -71,13 +83,14 @@ def smtp_connection(workspace):
     default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
     port = current.smtp_port or default_port
     # A workspace's own server is an outbound address like a webhook's: the same guard.
-    outbound.checked_host(current.smtp_host, port, current.allow_private_network)
+    address = outbound.checked_host(current.smtp_host, port, current.allow_private_network)
     password = ""
     if current.smtp_password_secret:
         password = secrets.reveal(workspace, current.smtp_password_secret)
     connection = get_connection(
         "console.workspace_settings.RecordingEmailBackend",
         host=current.smtp_host,
+        address=address,
         port=port,
         # "" and not None: None would borrow the global EMAIL_HOST_USER/PASSWORD.
         username=current.smtp_username,

@@ -2,15 +2,22 @@
 
 ``HttpReceiver`` answers each request with the next scripted response (status,
 headers, body), then 200, and keeps every request it got; ``SmtpReceiver`` is an
-aiosmtpd server.
+aiosmtpd server (plain, or TLS from the first byte); ``certificate`` makes a CA and a
+server certificate for a name, to prove TLS checks the name and not the address.
 """
 
+import datetime
 import email
 import email.policy
 import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass
@@ -73,10 +80,11 @@ def free_port(host="127.0.0.1"):
 class SmtpReceiver:
     """An aiosmtpd server on loopback. ``replies`` script the answers to DATA (then
     ``250``); ``refuse`` maps recipients to the answer to their RCPT TO; ``password``
-    makes it require AUTH with user ``mailer``. Every message it
-    got, accepted or not, is kept parsed in ``messages``."""
+    makes it require AUTH with user ``mailer``; ``ssl_context`` (a server context)
+    makes it speak TLS from the first byte (SMTPS). Every message it got, accepted or
+    not, is kept parsed in ``messages``."""
 
-    def __init__(self, *replies, password=None, refuse=None):
+    def __init__(self, *replies, password=None, refuse=None, ssl_context=None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -105,6 +113,8 @@ class SmtpReceiver:
             return AuthResult(success=ok, handled=False)
 
         extra = {"authenticator": authenticator, "auth_required": True} if password else {}
+        if ssl_context is not None:
+            extra["ssl_context"] = ssl_context
         self.port = free_port()
         self.controller = Controller(
             Handler(), hostname="127.0.0.1", port=self.port, auth_require_tls=False, **extra
@@ -116,3 +126,40 @@ class SmtpReceiver:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+def certificate(directory, name):
+    """Write ``ca.pem`` and, signed by it, ``cert.pem``/``key.pem`` for ``name``;
+    returns ``directory``."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, issuer, key, signer, ca):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            names = x509.SubjectAlternativeName([x509.DNSName(name)])
+            builder = builder.add_extension(names, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("Test CA", "Test CA", ca_key, ca_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(name, "Test CA", key, ca_key, False)
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return directory

@@ -3,14 +3,16 @@ attachment; a 4xx is retried with the same Message-ID, a 5xx ends KO with the SM
 code, and no recipient is KO no_recipient."""
 
 import json
+import socket
+import ssl
 
 import pytest
 from django.core import mail
 
 from console import secrets
-from console.workspace_settings import update_settings
+from console.workspace_settings import RecordingEmailBackend, update_settings
 from silo.services import add_attachment, create_entry
-from tests.actions.receivers import SmtpReceiver, free_port
+from tests.actions.receivers import SmtpReceiver, certificate, free_port
 from tests.conftest import load_gobl
 from tests.jobs.flows import run_flow
 
@@ -203,6 +205,41 @@ def test_a_private_smtp_host_needs_the_workspace_to_allow_it(settings, workspace
     assert events(refused) == [("KO", "blocked_address")]
     assert events(allowed) == [("OK", "")]
     assert len(server.messages) == 1
+
+
+def test_the_smtp_host_is_reached_at_the_checked_address_and_tls_checks_its_name(
+    workspace, entry, monkeypatch, tmp_path
+):
+    """The guard resolves the host once and the connection goes to that address, so a
+    name that answers differently a moment later (DNS rebinding) gains nothing; the
+    TLS certificate is still checked against the host's name."""
+    files = certificate(tmp_path, "mail.example.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(files / "cert.pem", files / "key.pem")
+    trusting = ssl.create_default_context(cafile=str(files / "ca.pem"))
+    monkeypatch.setattr(RecordingEmailBackend, "ssl_context", trusting)
+    real, looked_up = socket.getaddrinfo, []
+
+    def resolve(host, *args, **kwargs):
+        if not host.endswith(".example.test"):
+            return real(host, *args, **kwargs)
+        looked_up.append(host)
+        if looked_up.count(host) > 1:  # a rebinding name: elsewhere the second time
+            raise socket.gaierror(socket.EAI_NONAME, "moved")
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    step = {**send(to="a@example.com"), "retry": {"max_attempts": 1}}
+    with SmtpReceiver(ssl_context=server_tls) as server:
+        use_smtp(workspace, server, smtp_host="mail.example.test", smtp_security="ssl")
+        sent = run_flow(workspace, [step], entry=entry)
+        update_settings(workspace, smtp_host="other.example.test")
+        wrong_name = run_flow(workspace, [step], entry=entry)
+
+    assert events(sent) == [("OK", "")]
+    assert len(server.messages) == 1
+    assert looked_up == ["mail.example.test", "other.example.test"]
+    assert events(wrong_name) == [("KO", "network")]
 
 
 def test_a_missing_password_secret_is_ko(workspace, entry):

@@ -12,13 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.exceptions import ImproperlyConfigured
 
-from tests.actions.receivers import HttpReceiver
+from tests.actions.receivers import HttpReceiver, certificate
 from workflows import outbound
 
 
@@ -93,45 +89,9 @@ def test_the_connection_goes_to_the_checked_address_with_the_hosts_name(settings
     assert [host for host in asked if host != "127.0.0.1"] == ["hooks.example.test"]
 
 
-def _certificate(tmp_path):
-    """A CA and a certificate for 'hooks.example.test' signed by it."""
-    now = datetime.datetime.now(datetime.UTC)
-
-    def build(subject, issuer, key, signer, ca):
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if not ca:
-            names = x509.SubjectAlternativeName([x509.DNSName("hooks.example.test")])
-            builder = builder.add_extension(names, critical=False)
-        return builder.sign(signer, hashes.SHA256())
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = build("Test CA", "Test CA", ca_key, ca_key, True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = build("hooks.example.test", "Test CA", key, ca_key, False)
-    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return tmp_path
-
-
 def test_https_checks_the_certificate_against_the_host_name(settings, monkeypatch, tmp_path):
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    files = _certificate(tmp_path)
+    files = certificate(tmp_path, "hooks.example.test")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
