@@ -140,11 +140,15 @@ def delete(request, workflow_id):
     """Confirm, then delete; a workflow that has run is archived instead."""
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
     if request.method == "GET":
+        # Deleting takes everyone's unsaved drafts of it along: say whose.
+        owners = workflow.drafts.order_by("user__username").values_list("user_id", "user__username")
         return _render_list(
             request,
             dialog="workflows/_list_delete.html",
             doomed=workflow,
             has_jobs=workflow.jobs.exists(),
+            own_draft=any(user_id == request.user.pk for user_id, _ in owners),
+            others_drafts=[name for user_id, name in owners if user_id != request.user.pk],
         )
     done = lifecycle.remove(workflow)
     if done == "archived":

@@ -3,16 +3,18 @@ import JSON, delete or archive; every one scoped to the current workspace."""
 
 import json
 
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from console import secrets
+from console.models import Membership
 from jobs.models import Job
 from jobs.services import create_job
 from tests.jobs.flows import ok
-from workflows import templates
+from workflows import drafts, templates
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import create_workflow, export, save_version
 
@@ -242,6 +244,20 @@ def test_delete_destroys_a_workflow_that_never_ran(alice_client, alice):
 
     assert not Workflow.objects.exists() and not WorkflowVersion.objects.exists()
     assert "Deleted Scratch." in response.content.decode()
+
+
+def test_delete_says_whose_unsaved_drafts_go_with_it(alice_client, alice):
+    workflow = make_workflow(alice[1], "Shared")
+    carol = get_user_model().objects.create_user("carol")
+    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.MEMBER)
+    url = reverse("workflows:delete", args=[workflow.pk])
+    assert "drafts-lost" not in alice_client.get(url).content.decode()
+
+    edited = {**drafts.load(workflow, carol), "description": "carol's idea"}
+    drafts.store(workflow, carol, edited)
+    assert "Unsaved drafts go with it: carol’s." in alice_client.get(url).content.decode()
+    drafts.store(workflow, alice[0], edited)
+    assert "Unsaved drafts go with it: yours and carol’s." in alice_client.get(url).content.decode()
 
 
 def test_delete_archives_a_workflow_with_jobs(alice_client, alice):
