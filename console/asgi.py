@@ -3,8 +3,10 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-# No persistent database connections under ASGI (see DATABASES in console/settings.py).
+# No persistent database connections under ASGI, but a pool (DATABASES in
+# console/settings.py).
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+os.environ.setdefault("DATABASE_POOL", "on")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -107,6 +107,16 @@ if os.environ.get("DATABASE_URL"):
     # time. "off" for a pooler that cannot keep prepared statements.
     threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
     options["prepare_threshold"] = None if threshold == "off" else int(threshold)
+    # The web process (console/asgi.py turns this on) borrows connections from a pool
+    # instead of opening one per request; health checks hand out only live ones, so a
+    # database restart costs no request. Workers keep their own connection instead.
+    if _env_bool("DATABASE_POOL"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+        options["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
 else:
     DATABASES = {
         "default": {

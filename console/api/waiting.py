@@ -27,13 +27,17 @@ LONGEST_POLL_S = 0.25
 
 
 def is_active(job_id):
-    """Runs on the shared pool, outside any request: its threads keep their database
-    connections, so one that broke (a database restart) is replaced here."""
+    """Runs on the shared thread pool, outside any request. Without a connection pool
+    its threads keep their database connections (one that broke, after a database
+    restart, is replaced here); with one, the connection goes back after each look."""
     try:
         return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
     except (OperationalError, InterfaceError):
         connection.close()
         return Job.objects.filter(pk=job_id, status__in=ACTIVE).exists()
+    finally:
+        if getattr(connection, "pool", None) is not None:
+            connection.close()
 
 
 async def until_finished(job_id, workspace_id, seconds):
