@@ -12,10 +12,15 @@ def prefetch(jobs):
     prefetch_related_objects(list(jobs), "version", "intents__events")
 
 
-def job_json(job):
-    if "intents" not in getattr(job, "_prefetched_objects_cache", {}):
-        prefetch([job])
-    intents = job.intents.all()  # in seq order (Intent.Meta), as prefetched
+def job_json(job, *, new=False):
+    """``new``: the job was created just now in this thread, so it has no intents and
+    its version is at hand: nothing to read."""
+    if new:
+        intents = []
+    else:
+        if "intents" not in getattr(job, "_prefetched_objects_cache", {}):
+            prefetch([job])
+        intents = job.intents.all()  # in seq order (Intent.Meta), as prefetched
     return {
         "id": str(job.id),
         "workflow_id": str(job.workflow_id),

@@ -30,11 +30,14 @@ def create_job(
     version=None,
     batch=None,
     cause=None,
+    looked=False,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
     Returns ``(job, created)``: a ``key`` or ``job_id`` already used in the workspace
     gives back that job unchanged, even when two requests race with the same key.
+    ``looked``: the caller has just looked for that job and found none, so it is not
+    looked for again before the insert (a race is still caught by the insert).
     """
     args = args or {}
     if entry is None and not args:
@@ -48,7 +51,7 @@ def create_job(
         )
     if workflow.archived:
         raise JobError("This workflow is archived.", field="workflow_id")
-    existing = _existing(workspace, key, job_id)
+    existing = None if looked else _existing(workspace, key, job_id)
     if existing:
         return existing, False
     fields = {

@@ -114,6 +114,9 @@ def _create(workspace, payload, job_id=None, actor=None):
     """``(job, created)`` for a request body; ApiError for anything the caller got wrong."""
     existing = _existing(workspace, job_id, payload.key)
     if existing is not None:
+        if existing.workspace_id != workspace.pk:  # another workspace's: say no more
+            taken = "This job id is taken."
+            raise ApiError(409, "conflict", taken, {"id": taken})
         return existing, False
     workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
     if workflow is None:
@@ -138,6 +141,7 @@ def _create(workspace, payload, job_id=None, actor=None):
                 tags=payload.tags,
                 job_id=job_id,
                 trigger="api",
+                looked=True,
             )
             if not created and payload.data is not None:
                 raise _Existing(job)
@@ -156,13 +160,13 @@ def _create(workspace, payload, job_id=None, actor=None):
 
 
 def _existing(workspace, job_id, key):
-    jobs = Job.objects.in_workspace(workspace)
+    """The job with this id (in any workspace: the caller says it is taken) or key."""
     if job_id:
-        found = jobs.filter(pk=job_id).first()
+        found = Job.objects.select_related("version").filter(pk=job_id).first()
         if found is not None:
             return found
     if key:
-        return jobs.filter(key=key).first()
+        return Job.objects.in_workspace(workspace).select_related("version").filter(key=key).first()
     return None
 
 
@@ -180,14 +184,27 @@ async def _answer(job, created, wait):
     return Status(201 if created else 200, body)
 
 
+def _create_and_show(workspace, payload, job_id=None):
+    """Without ``?wait``: create and answer in one trip to the sync thread; a job made
+    just now is shown from memory, an existing one as it is in the database."""
+    job, created = _create(workspace, payload, job_id)
+    return Status(201 if created else 200, job_json(job, new=created))
+
+
+async def _create_and_answer(workspace, payload, wait, job_id=None):
+    if not wait:
+        return await sync_to_async(_create_and_show)(workspace, payload, job_id)
+    job, created = await sync_to_async(_create)(workspace, payload, job_id)
+    return await _answer(job, created, wait)
+
+
 # --- operations -----------------------------------------------------------------------
 
 
 @router.post("/jobs", response=responses({200: JobOut, 201: JobOut}, 409), summary="Create a job")
 async def create_job(request, payload: JobIn, wait: int = Wait):
     """201 with the new job; 200 with the existing one when ``key`` was used before."""
-    job, created = await sync_to_async(_create)(workspace_of(request), payload)
-    return await _answer(job, created, wait)
+    return await _create_and_answer(workspace_of(request), payload, wait)
 
 
 @router.put(
@@ -197,8 +214,7 @@ async def create_job(request, payload: JobIn, wait: int = Wait):
 )
 async def put_job(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
     """Idempotent: a job id (or ``key``) that exists returns that job unchanged (200)."""
-    job, created = await sync_to_async(_create)(workspace_of(request), payload, job_id)
-    return await _answer(job, created, wait)
+    return await _create_and_answer(workspace_of(request), payload, wait, job_id)
 
 
 def _find(workspace, **lookup):
