@@ -141,7 +141,9 @@ def delete(request, workflow_id):
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
     if request.method == "GET":
         # Deleting takes everyone's unsaved drafts of it along: say whose.
-        owners = workflow.drafts.order_by("user__username").values_list("user_id", "user__username")
+        owners = list(
+            workflow.drafts.order_by("user__username").values_list("user_id", "user__username")
+        )
         return _render_list(
             request,
             dialog="workflows/_list_delete.html",
