@@ -12,6 +12,7 @@ and ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set meanwhile so the test can still use the
 ``async_to_sync`` refuses to run there: call such code from a ``threading.Thread``.
 """
 
+import os
 import re
 import threading
 import time
@@ -48,7 +49,13 @@ class DaphneThread(threading.Thread):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
+        # console.asgi sets the web process's database defaults in os.environ; settings
+        # are loaded already, so they would only leak into the workers later tests spawn.
+        unset = [n for n in ("DATABASE_CONN_MAX_AGE", "DATABASE_POOL") if n not in os.environ]
         from console.asgi import application
+
+        for name in unset:
+            os.environ.pop(name, None)
 
         try:
             self.server = Server(
