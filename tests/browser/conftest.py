@@ -92,9 +92,12 @@ def _daphne(django_db_setup):
 
 
 @pytest.fixture
-def server_url(_daphne, transactional_db):
+def server_url(_daphne, transactional_db, patient_sqlite):
     """The live console's base URL. Data must be committed for the server to see it,
-    hence ``transactional_db``."""
+    hence ``transactional_db``. The server's threads use the database beside the test's
+    own (every page's socket keeps the live relay polling the change feed), and on
+    in-memory SQLite a write that meets a read of the same table fails at once ("database
+    table is locked") instead of waiting: hence ``patient_sqlite``, as for the worker."""
     return _daphne.url
 
 

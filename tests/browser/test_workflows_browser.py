@@ -94,7 +94,10 @@ def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url,
     expect(page.get_by_role("status")).to_have_text("Copied the workflow's JSON to the clipboard.")
 
     page.get_by_label("Workspace").select_option(label="Zeta Imports")
-    page.wait_for_load_state()
+    # The switch posts its form (onchange) and lands on the Silo. select_option does not
+    # wait for that navigation, and wait_for_load_state() would answer for the old page
+    # at once: the next click could land on it, before the switch.
+    page.wait_for_url("**/silo/")
     page.get_by_role("link", name="Workflows").click()
     expect(page.get_by_text("No workflows yet")).to_be_visible()
     page.get_by_role("link", name="Import JSON").click()
