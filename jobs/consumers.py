@@ -50,12 +50,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self._catch_up(self._since())
         self.sweeper = asyncio.ensure_future(self._sweep())
 
+    async def __call__(self, scope, receive, send):
+        """However the socket ends, it leaves: a send that meets a socket the browser
+        has just closed raises (autobahn's ``Disconnected``), and then ``disconnect`` is
+        never called; the relay would poll for a listener that is gone, for ever."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
+
     async def disconnect(self, code):
-        if getattr(self, "sweeper", None) is not None:
-            self.sweeper.cancel()
-        if self.joined:
-            await self.channel_layer.group_discard(self.joined, self.channel_name)
-        if self.relayed:
+        await self._leave()
+
+    async def _leave(self):
+        """Stop the sweep, leave the group, let the relay go; only once."""
+        sweeper, self.sweeper = getattr(self, "sweeper", None), None
+        if sweeper is not None:
+            sweeper.cancel()
+        joined, self.joined = getattr(self, "joined", None), None
+        if joined:
+            try:
+                await self.channel_layer.group_discard(joined, self.channel_name)
+            except Exception:  # Redis away: the group forgets the channel by expiry
+                logger.debug("live: could not leave %s", joined, exc_info=True)
+        if getattr(self, "relayed", False):
+            self.relayed = False
             live.relay.unsubscribe()
 
     async def _sweep(self):

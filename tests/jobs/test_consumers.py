@@ -234,6 +234,27 @@ def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
     assert async_to_sync(idle_then_hear)()["status"] == "QUEUED"
 
 
+def test_a_socket_that_dies_while_connecting_lets_the_relay_go(client, alice, monkeypatch):
+    """A send to a socket the browser has just closed raises; the consumer then ends
+    without ``disconnect``, and must still stop the relay it started (embedded mode)."""
+
+    async def closed_meanwhile(self, since):
+        raise ConnectionError("Attempt to send on a closed protocol")
+
+    monkeypatch.setattr(consumers.LiveConsumer, "_catch_up", closed_meanwhile)
+    monkeypatch.setattr(live, "pushes", lambda: False)  # the relay, as on SQLite
+    cookie = session_cookie(client, alice[0]).encode()
+
+    async def open_and_die():
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        await communicator.connect(timeout=5)
+        with pytest.raises(ConnectionError):
+            await communicator.wait(timeout=5)
+        return live.relay.listeners, live.relay.task
+
+    assert async_to_sync(open_and_die)() == (0, None)
+
+
 @pytest.mark.parametrize("leaves", ["removed from the workspace", "deactivated"])
 def test_a_socket_closes_when_its_user_leaves_the_workspace(client, alice, monkeypatch, leaves):
     monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
