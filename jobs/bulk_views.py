@@ -81,12 +81,9 @@ def _encode(query):
 @require_GET
 @workspace_required
 def batch(request, batch_id):
+    since = live.last_change_id(request.workspace.pk)  # before the data it covers
     batch = get_scoped_or_404(request, Batch, pk=batch_id)
-    context = {
-        "batch": batch,
-        "progress": bulk.progress(batch),
-        "live_since": live.last_change_id(request.workspace.pk),
-    }
+    context = {"batch": batch, "progress": bulk.progress(batch), "live_since": since}
     return render(request, "jobs/batch.html", context)
 
 

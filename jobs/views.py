@@ -74,6 +74,9 @@ class HistoryFilterForm(forms.Form):
 @require_GET
 @workspace_required
 def history(request):
+    # Where the feed is, read before the data: a change committed in between is then
+    # replayed to the page, not lost (a harmless repeat at worst). The same below.
+    since = live.last_change_id(request.workspace.pk)
     form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
     page = selectors.newest_first(
         selectors.filter_history(scoped(request, Job), **form.filters()),
@@ -88,7 +91,7 @@ def history(request):
         "live_url": None if paged else _history_url(query),
         "newest_url": _history_url(query),
         "next_url": _history_url(query, cursor=page.next_cursor) if page.next_cursor else None,
-        "live_since": live.last_change_id(request.workspace.pk),
+        "live_since": since,
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "jobs/_history.html", context)
@@ -103,8 +106,9 @@ def _history_url(query, **more):
 @require_GET
 @workspace_required
 def detail(request, job_id):
+    since = live.last_change_id(request.workspace.pk)  # before the job: see history()
     job = _job(request, job_id)
-    context = _job_context(job, live_since=live.last_change_id(request.workspace.pk))
+    context = _job_context(job, live_since=since)
     return render(request, "jobs/detail.html", context)
 
 

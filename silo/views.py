@@ -97,8 +97,9 @@ def _list_url(filters, **more):
 @require_GET
 @workspace_required
 def entry_detail(request, entry_id):
+    since = live.last_change_id(request.workspace.pk)  # before the data it covers
     entry = get_scoped_or_404(request, Entry, pk=entry_id)
-    return _render_entry(request, entry, EntryEditForm.for_entry(entry))
+    return _render_entry(request, entry, EntryEditForm.for_entry(entry), live_since=since)
 
 
 @require_POST
@@ -129,7 +130,9 @@ def entry_edit(request, entry_id):
     return redirect("silo:entry", entry_id=entry.pk)
 
 
-def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
+def _render_entry(request, entry, edit_form, *, conflict=None, status=200, live_since=None):
+    if live_since is None:
+        live_since = live.last_change_id(entry.workspace_id)
     tab = request.GET.get("tab", "document")
     if tab not in dict(TABS):
         tab = "document"
@@ -139,7 +142,7 @@ def _render_entry(request, entry, edit_form, *, conflict=None, status=200):
         "tabs": TABS,
         "edit_form": edit_form,
         "conflict": conflict,
-        "live_since": live.last_change_id(entry.workspace_id),
+        "live_since": live_since,
     }
     if tab == "document":
         context["view"] = rendering.document_view(entry)
