@@ -28,14 +28,18 @@
 
   function wants(element, change) {
     var shown = document.querySelector('[data-job="' + change.job + '"]');
-    return (element.getAttribute("data-live-on") || "").split(/\s+/).some(function (want) {
+    var key = element.getAttribute("data-live-on") || "";
+    return key.split(/\s+/).some(function (want) {
       return want === "any" ||
         want === "job:" + change.job ||
         (change.entry && want === "entry:" + change.entry) ||
         want === "status:" + change.status ||
         (want === "ended" && ENDED.indexOf(change.status) >= 0) ||
         (want === "new" && !shown && (change.status === "QUEUED" ||
-          change.status === element.getAttribute("data-live-status")));
+          change.status === element.getAttribute("data-live-status") ||
+          // The list being fetched may have read the job before this change, and
+          // the job's row is not there yet to hear it: fetch the list once more.
+          busy[key]));
     });
   }
 

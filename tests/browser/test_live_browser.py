@@ -6,6 +6,7 @@ polling the change feed), never by reloading. ``window.stayed`` is set once per 
 and checked at the end: a reload would have cleared it.
 """
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -226,6 +227,43 @@ def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, setting
     expect(rows.first).to_have_attribute("data-job", str(latest.pk))
     assert page.evaluate("window.scrollY") == 0
     assert stayed(page)
+
+
+def test_history_hears_a_job_end_while_its_list_is_on_the_way(login, alice, worker):
+    """A new job makes History fetch its list. If the job ends while that answer is on
+    its way (read before the end, arriving after), the end is not lost: the job's row
+    was not on the page to hear it, so the list is fetched once more."""
+    entry = invoice(alice[1])
+    workflow, _ = create_workflow(alice[1], THREE_STEPS)  # the first step waits HOLD_S
+    page = login("alice")
+    page.goto("/jobs/")
+    expect(page.get_by_text("No jobs yet")).to_be_visible()
+    mark(page)
+    held = []
+
+    def until(condition, seconds=20):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+    def hold_the_first_list(route):
+        answer = route.fetch()  # the list as it is now: the job not yet ended
+        if not held:
+            held.append(answer.status)
+            until(lambda: Job.objects.filter(entry=entry, status=Status.WAIT).exists())
+            let_the_wait_pass(entry)
+            until(lambda: Job.objects.filter(entry=entry, status=Status.OK).exists())
+            time.sleep(1)  # the end's change reaches the page while this answer waits
+        route.fulfill(response=answer)
+
+    page.route(lambda url: url.endswith("/jobs/"), hold_the_first_list)
+    create_job(alice[1], workflow, entry=entry, trigger="api")
+
+    row = page.locator("table.jobs tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("job-status")).to_have_text("OK")
+    assert held == [200] and stayed(page)
 
 
 def test_a_page_that_lost_its_socket_catches_up_when_it_reconnects(login, alice, settings):
