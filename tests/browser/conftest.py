@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -143,7 +144,8 @@ def page(request, browser, server_url, screenshot):
     """A page in a fresh browser context (no cookies), with relative URLs on the live
     server; saved to artifacts/screenshots/ if the test fails."""
     context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(10_000)  # actions (click, fill, goto)
+    expect.set_options(timeout=10_000)  # and assertions, which default to 5 s
     page = context.new_page()
     yield page
     if getattr(request.node, "call_failed", False):
