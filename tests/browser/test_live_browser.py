@@ -107,7 +107,7 @@ def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, work
     # of one second, then three, could end before a loaded machine's page showed it).
     expect(steps.first.locator(".badge").first).to_have_text("WAIT")
     let_the_wait_pass(entry)
-    expect(steps).to_have_count(3, timeout=10_000)
+    expect(steps).to_have_count(3)
     expect(steps.nth(1)).to_contain_text("State set to registered")
     expect(steps.nth(2)).to_contain_text("Noted")
     expect(job_card.get_by_test_id("job-status")).to_have_text("OK")
