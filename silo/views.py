@@ -105,10 +105,11 @@ def entry_detail(request, entry_id):
 @require_POST
 @workspace_required
 def entry_edit(request, entry_id):
+    since = live.last_change_id(request.workspace.pk)  # before the data it covers
     entry = get_scoped_or_404(request, Entry, pk=entry_id)
     form = EntryEditForm(request.POST)
     if not form.is_valid():
-        return _render_entry(request, entry, form, status=400)
+        return _render_entry(request, entry, form, live_since=since, status=400)
     changes = form.changes(entry)
     if not changes:
         messages.info(request, "Nothing changed.")
@@ -124,15 +125,19 @@ def entry_edit(request, entry_id):
         # Show the entry as it is now, so the user redoes the change knowingly.
         fresh = conflict.entry
         return _render_entry(
-            request, fresh, EntryEditForm.for_entry(fresh), conflict=str(conflict), status=409
+            request,
+            fresh,
+            EntryEditForm.for_entry(fresh),
+            live_since=since,
+            conflict=str(conflict),
+            status=409,
         )
     messages.success(request, "Saved.")
     return redirect("silo:entry", entry_id=entry.pk)
 
 
-def _render_entry(request, entry, edit_form, *, conflict=None, status=200, live_since=None):
-    if live_since is None:
-        live_since = live.last_change_id(entry.workspace_id)
+def _render_entry(request, entry, edit_form, *, live_since, conflict=None, status=200):
+    """The entry page; ``live_since`` is the feed's mark, read before the entry."""
     tab = request.GET.get("tab", "document")
     if tab not in dict(TABS):
         tab = "document"

@@ -27,6 +27,12 @@ def load_gobl(name):
     return json.loads((GOBL_DIR / name).read_text())
 
 
+def database_url():
+    """The test database as a DATABASE_URL, for processes the tests start (PostgreSQL)."""
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
 def make_member(username, workspace_name):
     user = get_user_model().objects.create_user(username, password=PASSWORD)
     workspace = Workspace.objects.create(name=workspace_name)

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 
 from console.models import Workspace
 from jobs.models import Event, Intent, Job, Status
 from jobs.services import create_job
+from tests.conftest import database_url
 from tests.faults.harness import children
 from tests.jobs.flows import ok
 from workflows.services import create_workflow
@@ -26,11 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = 200
 STEPS = 5
-
-
-def database_url():
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 def test_killed_workers_lose_nothing():
