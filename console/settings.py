@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "console",
     "silo",
     "workflows",
+    "workflows.agencies",
     "jobs",
     "ninja",
     "console.api",

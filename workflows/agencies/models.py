@@ -1,0 +1,1 @@
+"""What the console keeps of its dealings with tax agencies (VERI*FACTU's chains)."""
