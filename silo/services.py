@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from console import storable
 from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
 
@@ -24,26 +25,18 @@ class EntryConflict(Exception):
         self.entry = entry
 
 
-def _refuse_constant(name):
-    # Python's json accepts NaN and Infinity, which are not JSON: PostgreSQL would
-    # refuse them later with a server error.
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_document(raw):
     """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
     try:
-        doc = json.loads(raw, parse_constant=_refuse_constant)
+        doc = storable.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
-    except ValueError as error:
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"The document cannot be stored: {error}.") from error
+    except ValueError as error:  # NaN, Infinity
         raise documents.DocumentError(f"The file is not valid JSON: {error}.") from error
-    except RecursionError as error:
-        raise documents.DocumentError(
-            "The file is not valid JSON: it is nested too deeply."
-        ) from error
     return doc, documents.schema_of(doc)
 
 

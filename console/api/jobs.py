@@ -16,6 +16,7 @@ from pydantic import ConfigDict, StringConstraints
 from console.api import waiting
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from jobs import engine, representation, selectors
 from jobs import services as job_services
 from jobs.models import Job
@@ -93,7 +94,7 @@ class JobFilters(Schema):
     status: StatusName | None = None
     workflow_id: uuid.UUID | None = None
     silo_entry_id: uuid.UUID | None = None
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 

@@ -15,6 +15,7 @@ from pydantic import ConfigDict
 
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from silo import documents, selectors, services
 from silo.models import Attachment, Entry
 
@@ -81,7 +82,7 @@ class EntryFilters(Schema):
     q: str | None = Field(None, max_length=200, description="Code, party name or tax ID.")
     schema_: str | None = Field(None, alias="schema", max_length=64)
     state: StateName | None = None
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 
