@@ -14,6 +14,17 @@ from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
 
 
+class KeyConflict(documents.DocumentError):
+    """The key was used before for another document; nothing was written."""
+
+    def __init__(self, entry):
+        super().__init__(
+            f"The key {entry.key!r} was used before for another document "
+            "(the one it stored is unchanged); use a new key for a new document."
+        )
+        self.entry = entry
+
+
 class EntryConflict(Exception):
     """The entry changed since the caller read it; nothing was written."""
 
@@ -58,13 +69,15 @@ def create_entry(
 ):
     """Store a document; with a ``key`` already used, return that entry instead.
 
+    A key is a fingerprint of the request: used again with another document, it is a
+    KeyConflict (the caller reused a key by mistake), not the first entry.
     ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
     if key:
         existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
         if existing:
-            return existing, False
+            return _same_document(existing, doc), False
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -88,8 +101,20 @@ def create_entry(
     except IntegrityError:
         if not key:
             raise
-        return Entry.objects.in_workspace(workspace).get(key=key), False
+        return _same_document(Entry.objects.in_workspace(workspace).get(key=key), doc), False
     return entry, True
+
+
+def first_document(entry):
+    """The document the entry was created with: its oldest revision, if it has one."""
+    oldest = entry.revisions.order_by("number").only("doc").first()
+    return oldest.doc if oldest is not None else entry.doc
+
+
+def _same_document(entry, doc):
+    if first_document(entry) != doc:
+        raise KeyConflict(entry)
+    return entry
 
 
 def update_entry(

@@ -122,16 +122,20 @@ def _entry(request, entry_id):
 
 @router.post(
     "/silo/entries",
-    response=responses({200: EntryOut, 201: EntryOut}),
+    response=responses({200: EntryOut, 201: EntryOut}, 409),
     by_alias=True,
     summary="Store a document",
 )
 def create_entry(request, payload: EntryIn):
-    """201 with the new entry; 200 with the first one when its ``key`` was used before."""
+    """201 with the new entry; 200 with the first one when its ``key`` was used before
+    for the same document; 409 when it was used for another."""
     try:
         entry, created = services.create_entry(
             workspace_of(request), payload.doc, key=payload.key, source="API"
         )
+    except services.KeyConflict as error:
+        differs = "differs from the document first stored with this key"
+        raise ApiError(409, "conflict", str(error), {"doc": differs}) from None
     except documents.DocumentError as error:
         raise invalid(str(error), {"doc": str(error)}) from None
     if created and payload.meta:

@@ -225,3 +225,84 @@ def test_manage_py_workflow_refuses_a_surrogate(tmp_path):
     with pytest.raises(CommandError, match="surrogate") as raised:
         call_command("workflow", "validate", str(path))
     assert raised.value.returncode == 2
+
+
+# --- 6. idempotency that names what differs ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"args": {"a": "2"}}, ["args"]),
+        ({"tags": ["other"]}, ["tags"]),
+        ({"key": "another"}, ["key"]),
+        ({"args": {"a": "2"}, "tags": []}, ["args", "tags"]),
+    ],
+)
+def test_put_job_again_with_another_body_is_a_409_naming_what_differs(
+    alice_api, flow, change, named
+):
+    job_id = uuid.uuid4()
+    body = {"workflow_id": str(flow.id), "args": {"a": "1"}, "tags": ["t"], "key": "k"}
+    assert alice_api.put(f"/jobs/{job_id}", body).status_code == 201
+
+    again = alice_api.put(f"/jobs/{job_id}", {**body, **change})
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "conflict"
+    assert list(again.json()["fields"]) == named
+    assert alice_api.put(f"/jobs/{job_id}", body).status_code == 200  # the same body still is
+    assert Job.objects.count() == 1
+
+
+def test_put_job_again_with_another_workflow_or_entry_is_a_409(alice_api, alice, flow, entry):
+    other = create_workflow(alice[1], {**INVOICE_FLOW, "name": "Other"})[0]
+    job_id = uuid.uuid4()
+    body = {"workflow_id": str(flow.id), "silo_entry_id": str(entry.id)}
+    alice_api.put(f"/jobs/{job_id}", body)
+
+    workflow = alice_api.put(f"/jobs/{job_id}", {**body, "workflow_id": str(other.id)})
+    no_entry = alice_api.put(f"/jobs/{job_id}", {"workflow_id": str(flow.id), "args": {"a": "b"}})
+
+    assert (workflow.status_code, list(workflow.json()["fields"])) == (409, ["workflow_id"])
+    assert (no_entry.status_code, list(no_entry.json()["fields"])) == (
+        409,
+        ["silo_entry_id", "args"],
+    )
+
+
+def test_a_reused_job_key_with_another_document_is_a_409_and_stores_nothing(
+    alice_api, flow, invoice_doc
+):
+    body = {"workflow_id": str(flow.id), "data": invoice_doc, "key": "order-7"}
+    first = alice_api.post("/jobs", body)
+    changed = {**invoice_doc, "doc": {**invoice_doc["doc"], "code": "OTHER"}}
+
+    again = alice_api.post("/jobs", {**body, "data": changed})
+    same = alice_api.post("/jobs", body)
+
+    assert again.status_code == 409
+    assert list(again.json()["fields"]) == ["data"]
+    assert (same.status_code, same.json()["id"]) == (200, first.json()["id"])
+    assert Entry.objects.count() == 1
+
+
+def test_a_job_key_still_matches_after_its_steps_changed_the_document(alice_api, flow, invoice_doc):
+    from silo.services import update_entry
+
+    body = {"workflow_id": str(flow.id), "data": invoice_doc, "key": "order-8"}
+    first = alice_api.post("/jobs", body).json()
+    entry = Entry.objects.get(pk=first["silo_entry_id"])
+    update_entry(entry, doc={**invoice_doc, "doc": {**invoice_doc["doc"], "code": "CHANGED"}})
+
+    assert alice_api.post("/jobs", body).status_code == 200
+
+
+def test_a_put_with_a_key_another_job_holds_is_a_409_naming_the_id(alice_api, flow):
+    body = {"workflow_id": str(flow.id), "args": {"a": "1"}, "key": "shared"}
+    alice_api.put(f"/jobs/{uuid.uuid4()}", body)
+
+    again = alice_api.put(f"/jobs/{uuid.uuid4()}", body)
+
+    assert again.status_code == 409
+    assert list(again.json()["fields"]) == ["id"]
