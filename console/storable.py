@@ -63,7 +63,7 @@ def check(value, path=""):
                 raise Unstorable(where, f"is nested more than {MAX_DEPTH} levels deep")
             if isinstance(item, dict):
                 for key, child in item.items():
-                    child_path = f"{where}.{key}" if where else str(key)
+                    child_path = f"{where}.{_shown(key)}" if where else _shown(key)
                     if isinstance(key, str) and text_problem(key):
                         raise Unstorable(child_path, f"key {text_problem(key)}")
                     stack.append((child, child_path, depth + 1))
@@ -71,6 +71,12 @@ def check(value, path=""):
                 for index, child in enumerate(item):
                     stack.append((child, f"{where}[{index}]", depth + 1))
     return value
+
+
+def _shown(key, limit=60):
+    """A key as a path names it: text any page can show, and not too long."""
+    key = displayable(str(key))
+    return key if len(key) <= limit else key[:limit] + "…"
 
 
 def _refuse_constant(name):

@@ -5,9 +5,11 @@ import hashlib
 import json
 import mimetypes
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.text import get_valid_filename
 
 from console import storable
 from silo import documents, signals
@@ -203,7 +205,7 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
             sha256=hashlib.sha256(content).hexdigest(),
             source=source,
         )
-        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.file.save(_file_name(name), ContentFile(content), save=False)
         attachment.save()
         for old in replaced:
             old.delete()
@@ -218,6 +220,15 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
             data={"attachment": str(attachment.id)},
         )
     return attachment
+
+
+def _file_name(name):
+    """The name on disk: the attachment keeps ``name`` as given for people, but a name
+    of only odd characters ("?", "..") leaves the storage nothing to use."""
+    try:
+        return get_valid_filename(name)
+    except SuspiciousFileOperation:
+        return "attachment"
 
 
 def log(entry, kind, message, *, actor=None, job_id=None, data=None):

@@ -366,3 +366,27 @@ def test_an_archived_workflow_is_reported_and_can_be_restored(alice_api, flow):
 
 def test_restoring_another_workspaces_workflow_is_a_404(bob_api, flow):
     assert bob_api.post(f"/workflows/{flow.id}/restore").status_code == 404
+
+
+# --- found by the property tests ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["?", "*"])
+def test_an_attachment_named_only_odd_characters_is_stored(alice_api, entry, name):
+    upload = SimpleUploadedFile(name, b"x")
+
+    response = alice_api.upload(f"/silo/entries/{entry.id}/attachments", upload)
+
+    assert response.status_code == 201
+    assert entry.attachments.get().file.read() == b"x"
+
+
+def test_import_json_names_a_surrogate_key_in_text_the_page_can_show(alice_client):
+    response = alice_client.post(
+        "/workflows/import/", {"json": '{"name": "x", "schema": "bill/invoice", "\\udf93": 1}'}
+    )
+
+    assert response.status_code == 400
+    assert '<code class="path">\ufffd</code> key contains a lone UTF-16 surrogate' in (
+        response.content.decode()
+    )
