@@ -76,6 +76,7 @@ def create_entry(
     ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
+    _check_storable(doc=doc, key=key or "")
     if key:
         existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
         if existing:
@@ -107,6 +108,14 @@ def create_entry(
     return entry, True
 
 
+def _check_storable(**values):
+    """Every way into the silo refuses what the stores cannot hold (console.storable)."""
+    try:
+        storable.check(values)
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"{error.path} {error.problem}.") from None
+
+
 def first_document(entry):
     """The document the entry was created with: its oldest revision, if it has one."""
     oldest = entry.revisions.order_by("number").only("doc").first()
@@ -129,6 +138,7 @@ def update_entry(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    _check_storable(**changes)
     values = dict(changes)
     if "doc" in changes:
         if documents.schema_of(changes["doc"]) != entry.schema:
