@@ -25,8 +25,8 @@ __all__ = ["OverBudget", "TemplateError", "check", "render_config"]
 
 # A config renders in a few hundred operations; a million is far beyond any honest
 # template (a loop over every line of a large invoice, times a few) and costs a worker
-# well under a second. 100,000 characters hold any value a config needs (an email
-# body, a URL, a note) and keep a job's events and its page small.
+# about a second at most (bench/template_budget.py). 100,000 characters hold any value
+# a config needs (an email body, a URL, a note) and keep a job's events and page small.
 MAX_OPERATIONS = 1_000_000
 MAX_VALUE_CHARS = 100_000
 
@@ -171,26 +171,29 @@ def render_config(config, data):
     """Render every template string in ``config`` (a JSON value) over ``data``, within
     one budget of operations for the whole config. Raises TemplateError (OverBudget
     when over budget; a rendered value the stores cannot hold is one too)."""
-    with _OperationBudget():
-        rendered = _render(config, data)
+    rendered = _render(config, data, _OperationBudget())
     try:
         return storable.check(rendered)
     except storable.Unstorable as error:
         raise TemplateError(f"{error.path or 'the value'} {error.problem}") from None
 
 
-def _render(config, data):
+def _render(config, data, budget):
     if isinstance(config, dict):
-        return {key: _render(value, data) for key, value in config.items()}
+        return {key: _render(value, data, budget) for key, value in config.items()}
     if isinstance(config, list):
-        return [_render(value, data) for value in config]
+        return [_render(value, data, budget) for value in config]
     if _is_template(config):
+        template = _env.from_string(config)  # compiled outside the count
         size, chunks = 0, []
-        for chunk in _env.from_string(config).generate(data):
-            size += len(chunk)
-            if size > MAX_VALUE_CHARS:
-                raise OverBudget(f"the output would be longer than {MAX_VALUE_CHARS:,} characters")
-            chunks.append(chunk)
+        with budget:
+            for chunk in template.generate(data):
+                size += len(chunk)
+                if size > MAX_VALUE_CHARS:
+                    raise OverBudget(
+                        f"the output would be longer than {MAX_VALUE_CHARS:,} characters"
+                    )
+                chunks.append(chunk)
         return "".join(chunks)
     return config
 
@@ -200,8 +203,10 @@ class _OperationBudget:
     template's own frames only) and stops it at ``MAX_OPERATIONS``. Jinja has no hook
     in its loops, and a loop over nothing visible may run for ever otherwise."""
 
+    def __init__(self):
+        self.left = MAX_OPERATIONS  # for the whole config, however many templates
+
     def __enter__(self):
-        self.left = MAX_OPERATIONS
         self.previous = sys.gettrace()
         sys.settrace(self._call)
         return self
