@@ -226,6 +226,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # the entry page previews its own PDFs in a fram
 # unset it is derived from SECRET_KEY, and changing either makes stored secrets unreadable.
 CONSOLE_SECRETS_KEY = os.environ.get("CONSOLE_SECRETS_KEY", "")
 # Private networks webhooks and fetches may reach without a workspace's opt-in (CIDRs).
+# The EU's VIES service (vies.lookup): the operator's to point elsewhere (a proxy, a test
+# double), never a workflow's.
+VIES_URL = os.environ.get(
+    "VIES_URL", "https://ec.europa.eu/taxation_customs/vies/services/checkVatService"
+)
+VIES_TIMEOUT = float(os.environ.get("VIES_TIMEOUT", "15"))
+
 OUTBOUND_ALLOWED_NETWORKS = [
     n.strip()
     for n in os.environ.get("CONSOLE_OUTBOUND_ALLOWED_NETWORKS", "").split(",")
