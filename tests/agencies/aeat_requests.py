@@ -66,7 +66,8 @@ def alta(issuer, number, *, date="13-09-2024", previous=None, fingerprint=None, 
   <sf:ImporteTotal>131.4</sf:ImporteTotal>
   <sf:Encadenamiento>{chain}</sf:Encadenamiento>
   <sf:SistemaInformatico><sf:NombreRazon>Workflow console</sf:NombreRazon>
-    <sf:NIF>B12345674</sf:NIF><sf:NombreSistemaInformatico>Workflow console</sf:NombreSistemaInformatico>
+    <sf:NIF>B12345674</sf:NIF>
+    <sf:NombreSistemaInformatico>Workflow console</sf:NombreSistemaInformatico>
     <sf:IdSistemaInformatico>WC</sf:IdSistemaInformatico><sf:Version>0.1.0</sf:Version>
     <sf:NumeroInstalacion>1</sf:NumeroInstalacion>
     <sf:TipoUsoPosibleSoloVerifactu>S</sf:TipoUsoPosibleSoloVerifactu>

@@ -5,9 +5,9 @@ issuer's client certificate. ``call`` posts an envelope through ``workflows.outb
 and returns the answer's body, a SOAP fault included (the caller parses it: a fault
 says what the AEAT refused). What is not an answer becomes:
 
-- ``TryLater`` for what waiting fixes: no connection, a timeout, a name that does not
-  resolve, a 429 or a 5xx without a SOAP fault (the service down or busy), with the
-  server's ``Retry-After``;
+- ``TryLater`` for what waiting fixes: no connection (``network``), a timeout
+  (``timeout``), a name that does not resolve (``dns``), a 429 or a 5xx without a SOAP
+  fault (``unavailable``: the service down or busy), with the server's ``Retry-After``;
 - ``SoapError`` for what waiting does not: the certificate refused at TLS, a 4xx (a
   wrong address, access denied), an answer too large.
 
@@ -50,12 +50,16 @@ def call(url, envelope: bytes, *, credentials, soap_action="", timeout=60.0) -> 
             raise TryLater(error.code, f"AEAT: {error.message}") from None
         raise SoapError(error.code, f"AEAT: {error.message}") from None
     if response.status == 429:
-        raise TryLater("429", "The AEAT asked to wait before the next call.", response.retry_after)
+        raise TryLater(
+            "unavailable",
+            "The AEAT asked to wait before the next call (429).",
+            response.retry_after,
+        )
     if 200 <= response.status < 300 or (response.status >= 500 and is_fault(response.body)):
         return response.body
     if response.status >= 500:
         raise TryLater(
-            str(response.status),
+            "unavailable",
             f"The AEAT's service answered {response.status} (down or busy).",
             response.retry_after,
         )
