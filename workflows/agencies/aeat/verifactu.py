@@ -65,6 +65,7 @@ EU = frozenset(
 )
 ISO_COUNTRY = {"EL": "GR", "XI": "GB"}  # GOBL's tax country codes that ISO spells otherwise
 _CENT = Decimal("0.01")
+_TOO_LARGE = Decimal(10) ** 12
 
 
 class ConversionError(Exception):
@@ -392,8 +393,16 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
+# Characters XML 1.0 cannot carry: dropped where a value is read, so that what the XML
+# says and what the fingerprint hashes are the same text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value):
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+    """A scalar of the document as text; objects and lists (malformed input) as ""."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return _NOT_XML.sub("", str(value)).strip()
 
 
 def _invoice(doc):
@@ -419,6 +428,10 @@ def _decimal(value, where):
         raise ConversionError("bad_amount", f"{where}: {value!r} is not a number.") from None
     if not result.is_finite():
         raise ConversionError("bad_amount", f"{where}: {value!r} is not a number.")
+    if abs(result) >= _TOO_LARGE:
+        raise ConversionError(
+            "bad_amount", f"{where}: {value!r} is larger than the AEAT's 12 digits."
+        )
     return result
 
 
