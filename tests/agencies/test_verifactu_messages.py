@@ -281,3 +281,15 @@ def test_the_qr_address_encodes_its_parameters():
     )
     assert "numserie=A%26B%201%2F2&" in url
     assert url.endswith("importe=-5.00")
+
+
+def test_comments_around_the_answer_do_not_matter():
+    body = verifactu.build_submission_answer(
+        verifactu.SubmissionAnswer("Correcto", 60, answer_lines()[:1]),
+        issuer=ISSUER,
+        issuer_name=NAME,
+    )
+    commented = body.replace(b"<env:Body>", b"<env:Body><!-- served by a proxy -->")
+    assert commented != body
+    assert schemas.validate(commented) == []
+    assert verifactu.parse_submission_answer(commented).state == "Correcto"

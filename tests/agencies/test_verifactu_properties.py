@@ -1,6 +1,7 @@
 """Whatever a GOBL document holds, converting it gives a record the AEAT's schema
 accepts or a ``ConversionError``: never another exception (a crashed job)."""
 
+import contextlib
 import copy
 
 from hypothesis import HealthCheck, given, settings
@@ -80,3 +81,59 @@ def test_a_damaged_document_converts_or_says_why(doc, cancel):
         return
     assert schemas.validate(record.xml) == []
     assert verifactu.fingerprint(record.xml) == record.fingerprint
+
+
+def _answers():
+    from datetime import date
+
+    day = date(2024, 12, 4)
+    lines = [
+        verifactu.Line("B98602642", "SAMPLE-004", day, "Correcto"),
+        verifactu.Line(
+            "B98602642",
+            "SAMPLE-006",
+            day,
+            "Incorrecto",
+            "3000",
+            duplicate=verifactu.Duplicate("1", "Correcta"),
+        ),
+    ]
+    held = [verifactu.Held("B98602642", "SAMPLE-004", day, "AB" * 32, "Correcto")]
+    submission = verifactu.build_submission_answer(
+        verifactu.SubmissionAnswer("ParcialmenteCorrecto", 60, lines),
+        issuer="B98602642",
+        issuer_name="Provide One S.L.",
+    )
+    query = verifactu.build_query_answer(
+        issuer="B98602642",
+        issuer_name="P",
+        year=2024,
+        month=12,
+        held=held,
+        next_page=("B98602642", "SAMPLE-004", day),
+    )
+    return submission, query
+
+
+SUBMISSION_ANSWER, QUERY_ANSWER = _answers()
+READERS = [
+    verifactu.parse_submission_answer,
+    verifactu.parse_query_answer,
+    verifactu.read_submission,
+    verifactu.read_query,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([SUBMISSION_ANSWER, QUERY_ANSWER]),
+    st.integers(min_value=0, max_value=4000),
+    st.integers(min_value=0, max_value=40),
+    st.binary(max_size=12) | st.sampled_from([b"\xc2\xb2", b"-1", b"<", b"&amp;", b"99-99-9999"]),
+    st.sampled_from(READERS),
+)
+def test_a_damaged_answer_is_read_or_refused_never_a_crash(body, start, length, insert, read):
+    start = start % len(body)
+    damaged = body[:start] + insert + body[start + length :]
+    with contextlib.suppress(verifactu.AnswerError, verifactu.SoapFault):
+        read(damaged)

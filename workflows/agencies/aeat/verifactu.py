@@ -36,6 +36,8 @@ SOAP_ENV = schemas.SOAP_ENV
 VERSION = "1.0"
 MADRID = ZoneInfo("Europe/Madrid")
 MAX_RECORDS = 1000  # per request, the AEAT's limit
+LINE_STATES = ("Correcto", "AceptadoConErrores", "Incorrecto")  # of a submitted record
+HELD_STATES = ("Correcto", "AceptadoConErrores", "Anulado")  # of a record the AEAT holds
 QR_BASES = {
     "production": "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR",
     "test": "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR",
@@ -764,14 +766,13 @@ def _serialize(element):
 def _checked(element):
     """The record's bytes, after checking them against the AEAT's schema: one invalid
     record would make the AEAT reject a whole batch (code 4102), so none leaves here."""
-    xml = _serialize(element)
-    problems = schemas.validate(xml)
+    problems = schemas.validate_element(element)
     if problems:
         raise ConversionError(
             "invalid_record",
             "The record does not satisfy the AEAT's schema: " + "; ".join(problems[:3]),
         )
-    return xml
+    return _serialize(element)
 
 
 def registration(doc, *, previous, generated_at, software, correction=None):
@@ -928,7 +929,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
         issue_date=issued,
         total=_money(total),
         fingerprint=huella,
-        generated_at=generated_at,
+        generated_at=generated_at.replace(microsecond=0),
         xml=_checked(record),
         invoice_type=invoice_type,
         previous=previous,
@@ -972,7 +973,7 @@ def cancellation(
         issue_date=issued,
         total="",
         fingerprint=huella,
-        generated_at=generated_at,
+        generated_at=generated_at.replace(microsecond=0),
         xml=_checked(record),
         previous=previous,
     )
@@ -1045,7 +1046,7 @@ def query(*, issuer, issuer_name, year, month, num_series=None, after=None):
 
 
 def _local(element):
-    return etree.QName(element).localname
+    return element.tag.rpartition("}")[2]
 
 
 def _child(element, name):
@@ -1093,6 +1094,12 @@ def _answer_date(value, where):
         raise AnswerError(f"{where}: {value!r} is not a dd-mm-yyyy date") from None
 
 
+def _state(value, known):
+    if value not in known:
+        raise AnswerError(f"EstadoRegistro: unexpected {value!r} (expected {', '.join(known)})")
+    return value
+
+
 def parse_submission_answer(body):
     """The AEAT's answer to a ``RegFactuSistemaFacturacion``: raises ``SoapFault`` for a
     fault (a whole submission refused) and ``AnswerError`` for anything else unexpected."""
@@ -1101,7 +1108,7 @@ def parse_submission_answer(body):
     wait = _find(answer, "TiempoEsperaEnvio")
     if state not in ("Correcto", "ParcialmenteCorrecto", "Incorrecto"):
         raise AnswerError(f"EstadoEnvio: unexpected {state!r}")
-    if not wait.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", wait):
         raise AnswerError(f"TiempoEsperaEnvio: unexpected {wait!r}")
     lines = []
     for line in _children(answer, "RespuestaLinea"):
@@ -1113,7 +1120,7 @@ def parse_submission_answer(body):
                 issue_date=_answer_date(
                     _find(line, "IDFactura", "FechaExpedicionFactura"), "FechaExpedicionFactura"
                 ),
-                state=_find(line, "EstadoRegistro"),
+                state=_state(_find(line, "EstadoRegistro"), LINE_STATES),
                 code=_find(line, "CodigoErrorRegistro"),
                 description=_find(line, "DescripcionErrorRegistro"),
                 duplicate=Duplicate(
@@ -1145,7 +1152,7 @@ def parse_query_answer(body):
                     _find(entry, "IDFactura", "FechaExpedicionFactura"), "FechaExpedicionFactura"
                 ),
                 fingerprint=_find(entry, "DatosRegistroFacturacion", "Huella"),
-                state=_find(entry, "EstadoRegistro", "EstadoRegistro"),
+                state=_state(_find(entry, "EstadoRegistro", "EstadoRegistro"), HELD_STATES),
                 code=_find(entry, "EstadoRegistro", "CodigoErrorRegistro"),
                 description=_find(entry, "EstadoRegistro", "DescripcionErrorRegistro"),
             )
@@ -1171,7 +1178,7 @@ def read_submission(body):
     head = _child(_child(request, "Cabecera"), "ObligadoEmision")
     records = []
     for line in _children(request, "RegistroFactura"):
-        element = line[0] if len(line) else None
+        element = next((child for child in line if isinstance(child.tag, str)), None)
         if element is None:
             raise AnswerError("an empty RegistroFactura")
         records.append(_read_record(element))
