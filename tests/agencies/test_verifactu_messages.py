@@ -133,6 +133,33 @@ def test_a_fault_gives_the_aeat_code():
     assert errors.submission_level(caught.value.code)
 
 
+def fault_body(faultstring, faultcode="env:Client"):
+    return (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>'
+        f"<env:Fault><faultcode>{faultcode}</faultcode><faultstring>{faultstring}</faultstring>"
+        "</env:Fault></env:Body></env:Envelope>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "faultstring, code, message",
+    [
+        # As the AEAT words them (seen in the wild), with and without a space.
+        (
+            "Codigo[4102].El XML no cumple el esquema. Falta informar campo obligatorio.: Cabecera",
+            "4102",
+            "El XML no cumple el esquema. Falta informar campo obligatorio.: Cabecera",
+        ),
+        ("Codigo[4102]. El XML no cumple el esquema.", "4102", "El XML no cumple el esquema."),
+        ("Codigo[-904].Error técnico", "-904", "Error técnico"),
+    ],
+)
+def test_the_aeat_fault_strings_give_their_codes(faultstring, code, message):
+    with pytest.raises(verifactu.SoapFault) as caught:
+        verifactu.parse_submission_answer(fault_body(faultstring))
+    assert (caught.value.code, caught.value.message) == (code, message)
+
+
 def test_a_fault_without_an_aeat_code_keeps_the_soap_code():
     body = (
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'

@@ -1078,7 +1078,7 @@ def _body(xml, expected):
         raise AnswerError("the SOAP envelope has no body")
     if _local(element) == "Fault":
         message = _find(element, "faultstring") or _find(element, "Reason", "Text")
-        match = re.match(r"\s*Codigo\[(\d+)\]\.?\s*(.*)", message, re.DOTALL)
+        match = re.match(r"\s*Codigo\[(-?\d+)\]\.?\s*(.*)", message, re.DOTALL)
         if match:
             raise SoapFault(match.group(1), match.group(2).strip())
         raise SoapFault(_find(element, "faultcode") or "Fault", message)
