@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -68,6 +68,9 @@ EU = frozenset(
 ISO_COUNTRY = {"EL": "GR", "XI": "GB"}  # GOBL's tax country codes that ISO spells otherwise
 _CENT = Decimal("0.01")
 _TOO_LARGE = Decimal(10) ** 12
+# Characters XML 1.0 cannot carry: dropped where a value is read, so that what the XML
+# says and what the fingerprint hashes are the same text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class ConversionError(Exception):
@@ -123,6 +126,8 @@ class Software:
     def __post_init__(self):
         for name, limit in self._LIMITS.items():
             value = getattr(self, name)
+            if not isinstance(value, str) or _NOT_XML.search(value):
+                raise ValueError(f"VERIFACTU_SOFTWARE[{name!r}] must be plain text")
             if len(value) > limit:
                 raise ValueError(
                     f"VERIFACTU_SOFTWARE[{name!r}] is {len(value)} characters long; "
@@ -301,12 +306,12 @@ def now():
 
 
 def _money(value):
-    value = value.quantize(_CENT)
+    value = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     return format(abs(value) if value == 0 else value, "f")
 
 
 def _rate(value):
-    text = format(value.quantize(_CENT).normalize(), "f")
+    text = format(value.quantize(_CENT, rounding=ROUND_HALF_UP).normalize(), "f")
     return "0" if text in ("-0", "0") else text
 
 
@@ -395,11 +400,6 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-# Characters XML 1.0 cannot carry: dropped where a value is read, so that what the XML
-# says and what the fingerprint hashes are the same text.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def _text(value):
     """A scalar of the document as text; objects and lists (malformed input) as ""."""
     if value is None or isinstance(value, dict | list):
@@ -474,7 +474,7 @@ def _supplier(invoice):
     return code, name[:120]
 
 
-def _identity(invoice, sent_to_aeat=True):
+def _identity(invoice):
     """Issuer NIF and name, number and issue date: what identifies an invoice."""
     issuer, issuer_name = _supplier(invoice)
     code = _text(invoice.get("code"))
