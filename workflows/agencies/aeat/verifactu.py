@@ -500,7 +500,7 @@ def _tax_ext(invoice, key, required=True):
     return value
 
 
-def _party(party, issued, where):
+def _party(party, where):
     """``(NombreRazon, NIF | None, IDOtro | None)``, or None without any identification."""
     party = _mapping(party)
     name = _text(party.get("name"))
@@ -618,8 +618,8 @@ def _detail(rate, tax, where, sign):
     regime = _text(ext.get(EXT_REGIME))
     if tax in ("01", "03") and not regime:
         raise ConversionError("missing_extension", f"{where}.ext.{EXT_REGIME}: missing.")
-    percent = rate.get("percent")
-    exempt = _text(ext.get(EXT_EXEMPT)) if percent in (None, "") else ""
+    percent = _text(rate.get("percent"))
+    exempt = "" if percent else _text(ext.get(EXT_EXEMPT))
     op_class = "" if exempt else _text(ext.get(EXT_OP_CLASS))
     if not exempt and not op_class:
         raise ConversionError(
@@ -640,7 +640,7 @@ def _detail(rate, tax, where, sign):
         surcharge=None,
     )
     if op_class == "S1":
-        if percent in (None, ""):
+        if not percent:
             raise ConversionError("missing_field", f"{where}.percent: a taxed (S1) rate needs it.")
         detail.rate = _rate(_decimal(percent, f"{where}.percent"))
         detail.amount = amount
@@ -864,9 +864,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
             )
         _sf(record, "EmitidaPorTerceroODestinatario", issuer_type)
         if issuer_type == "T":
-            third = _party(
-                _mapping(invoice.get("ordering")).get("issuer"), issued, "ordering.issuer"
-            )
+            third = _party(_mapping(invoice.get("ordering")).get("issuer"), "ordering.issuer")
             if third is None:
                 raise ConversionError(
                     "missing_field",
@@ -875,7 +873,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
                 )
             _person(record, "Tercero", *third)
     if invoice_type not in SIMPLIFIED:
-        customer = _party(invoice.get("customer"), issued, "customer")
+        customer = _party(invoice.get("customer"), "customer")
         if customer is None:
             raise ConversionError(
                 "no_customer",
