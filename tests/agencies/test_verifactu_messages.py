@@ -2,10 +2,10 @@
 answers as read (and as the local AEAT writes them), faults, and the QR address."""
 
 import re
-import socket
 from datetime import UTC, date, datetime
 
 import pytest
+from lxml import etree
 
 from tests.agencies.verifactu_samples import ISSUER, PREVIOUS, example, invoice, register
 from workflows.agencies.aeat import errors, schemas, verifactu
@@ -250,15 +250,24 @@ def test_validation_reports_what_is_wrong_and_where():
     assert problems[0].startswith("line ")
 
 
-def test_the_schemas_compile_without_the_network(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise AssertionError("the schemas reached for the network")
+def test_the_signature_schema_import_is_answered_from_the_repository(monkeypatch):
+    asked = []
+    resolve = schemas._Offline.resolve
 
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+    def spy(self, url, public_id, context):
+        asked.append(url)
+        return resolve(self, url, public_id, context)
+
+    monkeypatch.setattr(schemas._Offline, "resolve", spy)
     schemas.schema.cache_clear()
     try:
         assert schemas.validate(records(1)[0].xml) == []
+        assert schemas.XMLDSIG_URL in asked
+        # Without the local answer the import fails (the parser never goes online).
+        monkeypatch.setattr(schemas._Offline, "resolve", lambda *args: None)
+        schemas.schema.cache_clear()
+        with pytest.raises(etree.XMLSchemaParseError):
+            schemas.schema()
     finally:
         schemas.schema.cache_clear()
 
