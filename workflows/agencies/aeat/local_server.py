@@ -234,7 +234,9 @@ class LocalAEAT:
 
     @property
     def url(self):
-        host = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
+        """By address, not "localhost": a name may resolve to ::1 first, where this
+        server does not listen. Its certificate names 127.0.0.1 and localhost."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"https://{host}:{self.port}"
 
     @property
