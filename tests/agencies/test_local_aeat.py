@@ -252,3 +252,54 @@ def test_what_it_holds_survives_a_restart_in_its_state_directory(tmp_path, alice
         assert lines(send(again, configure(alice[1], again), record)) == [
             ("F-1", "Incorrecto", "3000")
         ]
+
+
+def test_a_cancellation_of_a_held_invoice_then_again_then_of_an_unknown_one(aeat, caller):
+    first, one = build.alta(ISSUER, "F-1")
+    send(aeat, caller, first)
+    cancel, cancelled = build.anulacion(ISSUER, "F-1", previous=("F-1", "13-09-2024", one))
+    again, _ = build.anulacion(ISSUER, "F-1", previous=("F-1", "13-09-2024", cancelled))
+    unknown, _ = build.anulacion(ISSUER, "F-9", previous=("F-1", "13-09-2024", cancelled))
+
+    answer = send(aeat, caller, cancel, again, unknown)
+
+    assert lines(answer) == [
+        ("F-1", "Correcto", None),
+        ("F-1", "Incorrecto", "3001"),
+        ("F-9", "Incorrecto", "3002"),
+    ]
+    assert [r["cancelled"] for r in aeat.held(ISSUER)] == [1]
+    query = build.query(ISSUER, ISSUER_NAME, "2024", "09")
+    held = etree.fromstring(soap.call(aeat.verifactu_url, query, credentials=caller))
+    assert held.findtext(".//{*}EstadoRegistro/{*}EstadoRegistro") == "Anulado"
+
+
+def test_a_correction_replaces_a_record_accepted_with_errors(aeat, caller):
+    aeat.fail("code", code="2001", invoice="F-1")
+    first, one = build.alta(ISSUER, "F-1")
+    assert lines(send(aeat, caller, first)) == [("F-1", "AceptadoConErrores", "2001")]
+    aeat.recover()
+    correction, two = build.alta(
+        ISSUER,
+        "F-1",
+        previous=("F-1", "13-09-2024", one),
+        extra="<sf:Subsanacion>S</sf:Subsanacion>",
+    )
+
+    assert lines(send(aeat, caller, correction)) == [("F-1", "Correcto", None)]
+    assert [(r["fingerprint"], r["state"]) for r in aeat.held(ISSUER)] == [(two, "Correcto")]
+
+
+def test_slow_answers_later_and_a_short_timeout_is_transient(aeat, caller):
+    record, _ = build.alta(ISSUER, "F-1")
+    aeat.fail("slow", seconds=2)
+
+    with pytest.raises(TryLater) as late:
+        soap.call(
+            aeat.verifactu_url,
+            build.submission(ISSUER, ISSUER_NAME, [record]),
+            credentials=caller,
+            timeout=0.5,
+        )
+
+    assert late.value.code == "timeout"

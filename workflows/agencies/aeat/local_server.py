@@ -394,8 +394,13 @@ class LocalAEAT:
         return [dict(row) for row in rows]
 
     def held(self, issuer=None):
-        """The records the AEAT holds (accepted, with or without errors)."""
-        return [r for r in self.records(issuer) if r["state"] != "Incorrecto"]
+        """The registrations the AEAT holds (accepted, with or without errors; not
+        replaced by a correction), each once; ``cancelled`` says if one was cancelled."""
+        return [
+            r
+            for r in self.records(issuer)
+            if r["kind"] == "alta" and r["state"] != "Incorrecto" and not r["superseded"]
+        ]
 
     def submissions(self):
         with self._lock:
@@ -424,9 +429,11 @@ class LocalAEAT:
                 code TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
                 fingerprint TEXT NOT NULL, previous TEXT NOT NULL DEFAULT '',
                 cancelled INTEGER NOT NULL DEFAULT 0, chained INTEGER NOT NULL DEFAULT 0,
+                superseded INTEGER NOT NULL DEFAULT 0,
                 received_at TEXT NOT NULL,
                 xml TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS records_invoice ON records (issuer, num_series, issue_date);
+            CREATE INDEX IF NOT EXISTS records_fingerprint ON records (issuer, fingerprint);
             CREATE TABLE IF NOT EXISTS heads (
                 issuer TEXT PRIMARY KEY, num_series TEXT, issue_date TEXT, fingerprint TEXT);
             CREATE TABLE IF NOT EXISTS waits (issuer TEXT PRIMARY KEY, until REAL);
@@ -435,6 +442,16 @@ class LocalAEAT:
             CREATE TABLE IF NOT EXISTS census (nif TEXT PRIMARY KEY, name TEXT, result TEXT);
             """
         )
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     # ---- the services --------------------------------------------------------------
 
@@ -490,17 +507,20 @@ class LocalAEAT:
                 )
             submission = uuid.uuid4().hex[:20].upper()
             received = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-            lines = [
-                self._record(registro[0], issuer, submission, received) for registro in registros
-            ]
-            self._db.execute(
-                "INSERT INTO submissions (id, issuer, received_at, records) VALUES (?, ?, ?, ?)",
-                (submission, issuer, received, len(lines)),
-            )
-            self._db.execute(
-                "INSERT OR REPLACE INTO waits (issuer, until) VALUES (?, ?)",
-                (issuer, now + self.wait_seconds),
-            )
+            with self._transaction():  # a submission is held whole or not at all
+                lines = [
+                    self._record(registro[0], issuer, submission, received)
+                    for registro in registros
+                ]
+                self._db.execute(
+                    "INSERT INTO submissions (id, issuer, received_at, records) "
+                    "VALUES (?, ?, ?, ?)",
+                    (submission, issuer, received, len(lines)),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO waits (issuer, until) VALUES (?, ?)",
+                    (issuer, now + self.wait_seconds),
+                )
         states = {line["state"] for line in lines}
         overall = (
             "Correcto"
@@ -537,7 +557,8 @@ class LocalAEAT:
         }
         held = self._db.execute(
             "SELECT * FROM records WHERE issuer = ? AND num_series = ? AND issue_date = ? "
-            "AND kind = 'alta' AND state != 'Incorrecto' ORDER BY id DESC LIMIT 1",
+            "AND kind = 'alta' AND state != 'Incorrecto' AND superseded = 0 "
+            "ORDER BY id DESC LIMIT 1",
             (emitter, number, date),
         ).fetchone()
         resent = self._db.execute(
@@ -587,6 +608,8 @@ class LocalAEAT:
             line.update(state="AceptadoConErrores", code=code, description=ERRORS.get(code, ""))
         if kind == "anulacion":
             self._db.execute("UPDATE records SET cancelled = 1 WHERE id = ?", (held["id"],))
+        elif held is not None:  # a correction (Subsanacion S) replaces what was held
+            self._db.execute("UPDATE records SET superseded = 1 WHERE id = ?", (held["id"],))
         return self._store(line, submission, received, given, previous, record)
 
     def _chain_problem(self, record, issuer):
@@ -647,7 +670,7 @@ class LocalAEAT:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM records WHERE issuer = ? AND kind = 'alta' "
-                "AND state != 'Incorrecto' AND issue_date LIKE ? ORDER BY id",
+                "AND state != 'Incorrecto' AND superseded = 0 AND issue_date LIKE ? ORDER BY id",
                 (issuer, f"%-{month}-{year}"),
             ).fetchall()
         rows = [r for r in rows if not number or r["num_series"] == number]
