@@ -10,9 +10,10 @@ import pytest
 from lxml import etree
 
 from tests.agencies import aeat_requests as build
+from tests.agencies import verifactu_samples as samples
 from tests.agencies.conftest import ISSUER, ISSUER_NAME, configure
 from workflows.actions.base import TryLater
-from workflows.agencies.aeat import certificates, soap
+from workflows.agencies.aeat import certificates, soap, verifactu
 from workflows.agencies.aeat.credentials import Credentials
 from workflows.agencies.aeat.local_server import SFR, LocalAEAT, schema
 
@@ -303,3 +304,40 @@ def test_slow_answers_later_and_a_short_timeout_is_transient(aeat, caller):
         )
 
     assert late.value.code == "timeout"
+
+
+def test_the_conversion_and_the_local_aeat_agree_on_every_example(aeat, alice):
+    """The conversion's records, chained, pass the local AEAT's schema and chain checks
+    and the fingerprint it recomputes on its own; its answers parse."""
+    records, previous, numbers = [], None, set()
+    for name in samples.EXAMPLES:
+        try:
+            record = verifactu.registration(
+                samples.example(name), previous=previous, generated_at=samples.AT,
+                software=samples.SOFTWARE,
+            )  # fmt: skip
+        except verifactu.ConversionError:
+            continue  # the credit note without its preceding invoice
+        if record.num_series in numbers:
+            continue  # two examples share a number: the second would be a duplicate
+        numbers.add(record.num_series)
+        records.append(record)
+        previous = record.as_previous()
+    issuer, name = records[0].issuer, records[0].issuer_name
+    caller = configure(alice[1], aeat, nif=issuer, name=name)
+
+    body = soap.call(
+        aeat.verifactu_url,
+        verifactu.submission(records, issuer=issuer, issuer_name=name),
+        credentials=caller,
+    )
+
+    answer = verifactu.parse_submission_answer(body)
+    assert len(records) == 4  # 7 examples: one cannot convert, two share a number
+    assert answer.state == "Correcto"
+    assert {(line.state, line.code) for line in answer.lines} == {("Correcto", "")}
+    first = records[0].issue_date
+    query = verifactu.query(issuer=issuer, issuer_name=name, year=first.year, month=first.month)
+    held = verifactu.parse_query_answer(soap.call(aeat.verifactu_url, query, credentials=caller))
+    fingerprints = {r.num_series: r.fingerprint for r in records}
+    assert held and all(h.fingerprint == fingerprints[h.num_series] for h in held)

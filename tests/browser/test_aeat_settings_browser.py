@@ -58,6 +58,9 @@ def test_an_owner_sets_up_the_aeat(login, alice, aeat, screenshot):
     expect(page.locator("#aeat-certificate")).to_contain_text("Replace certificate")
     expect(page.locator("#aeat-certificate").get_by_label("Certificate password")).to_have_value("")
     assert "s3cret p12" not in page.content()
+    software = page.locator("#aeat-software")
+    expect(software).to_contain_text("Workflow Console")  # the system's name by default
+    expect(software).to_contain_text(f"{ISSUER} (the issuer's")
     screenshot(page, "aeat-settings")
 
     ready = credentials.for_workspace(alice[1])

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from console.settings_views import owner_required
 from console.workspaces import workspace_required
 from workflows.agencies.aeat import certificates, credentials
+from workflows.agencies.aeat.verifactu import Software
 from workflows.agencies.settings_forms import CertificateForm, IssuerForm
 
 
@@ -50,16 +51,11 @@ def _remaining_days(current):
 
 def software_identity(current):
     """The ``SistemaInformatico`` every record carries (Django setting
-    ``VERIFACTU_SOFTWARE``), as (label, value) rows; ``[]`` on a branch without the
-    conversion module (engineer A's ``verifactu.Software``, merged separately)."""
-    try:
-        from workflows.agencies.aeat.verifactu import Software
-    except ImportError:
-        return []
+    ``VERIFACTU_SOFTWARE``), as (label, value) rows."""
     software = Software.from_settings()
     return [
         ("Producer", software.name or f"{current.issuer_name or 'the issuer'} (the issuer)"),
-        ("Producer NIF", software.nif or current.issuer_nif or "the issuer's"),
+        ("Producer NIF", software.nif or f"{current.issuer_nif or 'the issuer'} (the issuer's)"),
         ("System", software.system_name),
         ("System ID", software.system_id),
         ("Version", software.version),
