@@ -3,15 +3,13 @@ with fingerprints it computes itself, duplicates, the wait between submissions, 
 only clients with a certificate of its CA. Requests here are built by hand
 (aeat_requests), not by the conversion, so the two cross-check each other."""
 
-import ssl
-
-import httpx
 import pytest
 from lxml import etree
 
 from tests.agencies import aeat_requests as build
 from tests.agencies import verifactu_samples as samples
 from tests.agencies.conftest import ISSUER, ISSUER_NAME, configure
+from workflows import outbound
 from workflows.actions.base import TryLater
 from workflows.agencies.aeat import certificates, soap, verifactu
 from workflows.agencies.aeat.credentials import Credentials
@@ -213,13 +211,21 @@ def test_a_certificate_from_another_ca_is_refused_at_tls(aeat, caller):
 
 
 def test_no_certificate_is_refused_at_tls(aeat):
-    trusting = ssl.create_default_context(cafile=aeat.ca_file)
+    with pytest.raises(outbound.OutboundError) as refused:
+        outbound.request(
+            "POST", aeat.verifactu_url, content=b"<x/>", allow_private=True, trust=aeat.ca_file
+        )
 
-    with pytest.raises(httpx.HTTPError) as refused:
-        httpx.post(aeat.verifactu_url, content=b"<x/>", verify=trusting)
-
-    assert "CERTIFICATE_REQUIRED" in repr(refused.value.__context__).upper()
+    assert (refused.value.code, refused.value.transient) == ("certificate_refused", False)
+    assert "certificate required" in refused.value.message
     assert aeat.submissions() == 0
+
+
+def test_its_server_certificate_is_trusted_only_through_the_operators_ca(aeat, caller):
+    with pytest.raises(outbound.OutboundError) as untrusted:
+        outbound.request("GET", aeat.url + "/control/status", allow_private=True)
+
+    assert untrusted.value.code == "network"  # the public CAs do not vouch for it
 
 
 def test_the_census_answers_what_it_was_told_and_checks_digits_otherwise(aeat, caller):
