@@ -222,7 +222,8 @@ class LocalAEAT:
             self._server.server_close()
             self._thread.join(timeout=10)
             self._server = None
-        self._db.close()
+        with self._lock:  # every use of the database holds it: none is half done
+            self._db.close()
         if self._temporary:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -461,7 +462,7 @@ class LocalAEAT:
             down, slow = self._failures["down"], self._failures["slow"]
         if slow:
             self._stopping.wait(slow)
-        if down:
+        if down or self._stopping.is_set():
             return 503, {"Retry-After": "30"}, b"<html><body>Servicio no disponible</body></html>"
         try:
             operation = _operation(body)
@@ -482,6 +483,8 @@ class LocalAEAT:
         except Fault as fault:
             headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after else {}
             return fault.status, headers, _fault_envelope(fault)
+        except sqlite3.ProgrammingError:  # stopped while this request was in flight
+            return 503, {"Retry-After": "30"}, b"<html><body>Servicio detenido</body></html>"
         return 200, {}, _envelope(answer)
 
     def _register(self, operation, holder_nif):
@@ -729,6 +732,8 @@ class LocalAEAT:
                 return 200, self.status()
         except (ValueError, KeyError, TypeError) as error:
             return 400, {"error": str(error)}
+        except sqlite3.ProgrammingError:  # stopped while this request was in flight
+            return 503, {"error": "stopped"}
         return 404, {"error": f"no control {method} {path}"}
 
 
