@@ -136,3 +136,20 @@ def test_members_cannot_see_or_change_it_and_another_workspace_sees_its_own(alic
     assert "No certificate yet" in other and "VATES-" not in other
     assert credentials.certificate_of(workspace) is None
     assert "O=Acme" in credentials.certificate_of(alice[1]).subject
+
+
+def test_the_certificate_is_rotated_with_the_other_secrets(alice, aeat, settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.CONSOLE_SECRETS_KEY = old
+    credentials.store_certificate(alice[1], aeat.client_p12(ISSUER, "A", password="pw"), "pw")
+    settings.CONSOLE_SECRETS_KEY = f"{new},{old}"
+
+    call_command("rotate_secrets", stdout=StringIO())
+    settings.CONSOLE_SECRETS_KEY = new
+
+    assert credentials.certificate_of(alice[1]).nif == ISSUER
