@@ -10,6 +10,10 @@ SHELL := bash
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The local test AEAT `make run` starts beside the console (docs/agencies.md).
+AEAT_PORT ?= 8443
+AEAT_STATE ?= $${CONSOLE_VAR_DIR:-var}/local_aeat
+AEAT_DEMO_ISSUER ?= B98602642 "Provide One S.L."
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
@@ -41,13 +45,17 @@ run: $(VENV)/.installed-run
 	@$(call ensure_debian_packages,$(RUN_PACKAGES))
 	$(MANAGE) migrate --noinput
 	$(MANAGE) demo_setup
+	$(MANAGE) local_aeat --state $(AEAT_STATE) --configure demo $(AEAT_DEMO_ISSUER)
 	@workers=$$($(MANAGE) help jobworker >/dev/null 2>&1 && echo jobworker || echo qcluster); \
-	web= jobs=; \
-	trap 'kill $$web $$jobs 2>/dev/null; wait' EXIT INT TERM; \
+	export AEAT_LOCAL_URL=https://127.0.0.1:$(AEAT_PORT) AEAT_LOCAL_CA=$$(cd $(AEAT_STATE) && pwd)/ca.pem; \
+	web= jobs= aeat=; \
+	trap 'kill $$web $$jobs $$aeat 2>/dev/null; wait' EXIT INT TERM; \
+	$(MANAGE) local_aeat --host 127.0.0.1 --port $(AEAT_PORT) --state $(AEAT_STATE) & aeat=$$!; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) console.asgi:application & web=$$!; \
 	$(MANAGE) $$workers & jobs=$$!; \
 	echo; \
 	echo "Workflow Console: http://$(HOST):$(PORT)/"; \
+	echo "Local test AEAT (VERI*FACTU, census): https://127.0.0.1:$(AEAT_PORT)/ (the Demo workspace uses it)"; \
 	echo "Log in as demo, password $$(cat "$${CONSOLE_VAR_DIR:-var}/demo_password")"; \
 	echo "Ctrl-C stops the web server and the workers."; \
 	wait -n
