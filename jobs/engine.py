@@ -26,6 +26,7 @@ from django.utils import timezone
 from console import logs
 from jobs import live
 from jobs.models import Event, Intent, Job, Status
+from jobs.representation import job_json
 from silo import documents
 from silo.models import Activity
 from silo.services import log as log_activity
@@ -259,6 +260,7 @@ def _context(job, step, action, attempt, step_started_at):
         step_started_at=step_started_at,
         fault=fault,
         data=data,
+        job_json=lambda: job_json(job),
     )
 
 

@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('agencies', '0001_settings'),  # the AEAT settings came first on main
         ('console', '0002_workspacesettings_secret'),
         ('jobs', '0008_fewer_indexes_per_step'),
         ('silo', '0003_revision_sequence'),
