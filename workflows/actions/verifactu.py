@@ -28,15 +28,29 @@ OWN_CODES = {
     "accepted_with_errors": "The AEAT accepted the record with errors (its codes in the message).",
     "duplicate": "The AEAT already held this record (a resend): registered.",
     "no_entry": "The job has no invoice to register.",
-    "not_configured": "The workspace has no VERI*FACTU settings (issuer, certificate).",
+    "not_configured": "The workspace has no usable AEAT settings (issuer, certificate).",
     "issuer_mismatch": "The invoice's supplier is not the issuer of the workspace's settings.",
+    "not_registered": "There is no registration of this invoice to cancel.",
+    # the conversion's (workflows.agencies.aeat.verifactu, docs/agencies.md)
     "not_an_invoice": "The document is not an invoice.",
     "not_spanish": "The supplier has no Spanish (ES) tax ID.",
+    "bad_nif": "A Spanish tax ID is not valid.",
+    "missing_field": "The invoice lacks a field the record needs (the message names it).",
     "missing_extension": "The invoice lacks an es-verifactu-v1 extension the record needs.",
-    "no_preceding": "A corrective invoice or credit note without its preceding invoice.",
-    "invalid_document": "The invoice cannot be converted (the message names the field).",
-    "not_registered": "There is no registration of this invoice to cancel.",
-    "unavailable": "The AEAT could not be reached after every attempt.",
+    "bad_extension": "An es-verifactu-v1 extension has a value VERI*FACTU does not know.",
+    "no_preceding": "A rectifying or replacing invoice without its preceding invoice.",
+    "no_preceding_tax": "A preceding invoice without its tax amounts.",
+    "no_customer": "The invoice type needs a customer and there is none.",
+    "not_euro": "The invoice is not in euros.",
+    "no_taxes": "The invoice has no VAT (or IGIC, IPSI) breakdown.",
+    "too_many_rates": "More tax rates than a VERI*FACTU record can hold.",
+    "bad_amount": "An amount is not a number the AEAT accepts.",
+    "bad_date": "A date is not valid.",
+    "bad_number": "The invoice's series and code are not a valid invoice number.",
+    "bad_id": "A customer's foreign ID is not valid.",
+    "invalid_record": "The record would not pass the AEAT's schema.",
+    # transport (workflows.agencies.aeat.soap): what waiting does not fix
+    "certificate_refused": "The AEAT refused the certificate at the connection (TLS).",
 }
 
 
@@ -72,13 +86,13 @@ class _Registration(Action):
             return Outcome.ko("not_configured", str(error))
         try:
             record = self.record(context, settings)
+            if isinstance(record, Outcome):
+                return record
+            record = chain.waiting_for(record, settings, since=context.step_started_at)
         except verifactu.ConversionError as error:
             return Outcome.ko(error.code, error.message)
         except IssuerMismatch as error:
             return Outcome.ko("issuer_mismatch", str(error))
-        if isinstance(record, Outcome):
-            return record
-        record = chain.waiting_for(record, settings, since=context.step_started_at)
         return _outcome(record, context)
 
     def record(self, context, settings):
@@ -130,11 +144,16 @@ class SendVerifactu(_Registration):
 
     def record(self, context, settings):
         software = verifactu.Software.from_settings()
+        correction = "rejected" if _latest_rejected(context, Record.Kind.ALTA) else None
         return self._append(
             context,
             settings,
             lambda previous, at: verifactu.registration(
-                context.entry.doc, previous=previous, generated_at=at, software=software
+                context.entry.doc,
+                previous=previous,
+                generated_at=at,
+                software=software,
+                correction=correction,
             ),
         )
 
@@ -172,13 +191,30 @@ class CancelVerifactu(_Registration):
                 f"({registered.code} {registered.message}); there is nothing to cancel.",
             )
         software = verifactu.Software.from_settings()
+        rejected_before = _latest_rejected(context, Record.Kind.ANULACION)
         return self._append(
             context,
             settings,
             lambda previous, at: verifactu.cancellation(
-                context.entry.doc, previous=previous, generated_at=at, software=software
+                context.entry.doc,
+                previous=previous,
+                generated_at=at,
+                software=software,
+                rejected_before=rejected_before,
             ),
         )
+
+
+def _latest_rejected(context, kind):
+    """Whether the AEAT rejected this invoice's last record of ``kind``: the next one is
+    its correction (``RechazoPrevio``), not a new history."""
+    latest = (
+        Record.objects.filter(workspace=context.workspace, entry=context.entry, kind=kind)
+        .order_by("-seq")
+        .values_list("state", flat=True)
+        .first()
+    )
+    return latest == Record.State.REJECTED
 
 
 def _outcome(record, context):

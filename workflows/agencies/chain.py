@@ -25,8 +25,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from lxml import etree
 
 from jobs.services import wake
+from workflows.actions.base import Suspend, TryLater
+from workflows.agencies.aeat import soap, verifactu
 from workflows.agencies.models import FINAL_STATES, Chain, Record, Submission
 
 logger = logging.getLogger(__name__)
@@ -131,8 +134,6 @@ def _lock(chain):
 
 def conversion_record(record):
     """The stored record as the conversion's ``Record``, to put in a submission."""
-    from workflows.agencies.aeat import verifactu
-
     return verifactu.Record(
         kind=record.kind,
         issuer=record.chain.issuer,
@@ -203,20 +204,15 @@ def take_batch(chain, now=None):
 def send(batch, credentials):
     """Send a claimed batch and record the answer; wakes the jobs of its records.
 
-    A transport failure (``TryLater``) leaves the records uncertain and frees the chain
-    for the next attempt, which asks the AEAT about them first.
+    Records the AEAT may have received before (``batch.unsure``) are first asked
+    about, and only those it does not hold are sent. A transport failure (``TryLater``)
+    frees the chain for the next attempt; what may have arrived stays uncertain.
     """
-    from workflows.actions.base import TryLater
-    from workflows.agencies.aeat import soap, verifactu
-
     chain = batch.submission.chain
-    records = batch.records
     try:
         held = _ask(chain, batch.unsure, credentials) if batch.unsure else {}
-        arrived = [r for r in records if _key(r) in held]
-        to_send = [r for r in records if _key(r) not in held]
-        request = b""
-        answer_body = b""
+        to_send = [r for r in batch.records if r.pk not in held]
+        request = answer_body = b""
         answer = None
         if to_send:
             request = verifactu.submission(
@@ -232,123 +228,154 @@ def send(batch, credentials):
                 soap_action=SOAP_ACTION_SEND,
                 timeout=SEND_TIMEOUT_S,
             )
-            try:
-                answer = verifactu.parse_submission_answer(answer_body)
-            except verifactu.SoapFault as fault:
-                _record_refusal(batch, to_send, arrived, held, request, answer_body, fault)
-                return
+            answer = verifactu.parse_submission_answer(answer_body)
+    except verifactu.SoapFault as fault:  # the whole request refused: nothing registered
+        _record_refusal(batch, held, fault.code, fault.message, request, answer_body)
+        return
+    except soap.SoapError as error:  # refused before it was read (TLS, 4xx)
+        _record_refusal(batch, {}, error.code, error.message, request, b"")
+        return
+    except verifactu.AnswerError as error:
+        _release(batch, TryLater("bad_answer", f"The AEAT's answer was not understood: {error}"))
+        raise TryLater("bad_answer", f"The AEAT's answer was not understood: {error}") from None
     except TryLater as failure:
         _release(batch, failure)
         raise
-    _record_answer(batch, to_send, arrived, held, request, answer_body, answer)
+    _record_answer(batch, held, request, answer_body, answer)
 
 
-def _key(record):
-    return (record.kind, record.num_series, record.issue_date)
-
+# TryLater codes for calls the AEAT did not process (refused at once, or no such host):
+# their records are simply pending again. Anything else (a timeout, a dropped connection)
+# may have arrived, so it stays uncertain and is asked about before being sent again.
+NOT_PROCESSED = ("unavailable", "dns")
 
 HELD_STATES = {
     "Correcto": State.ACCEPTED,
+    "Correcta": State.ACCEPTED,
     "AceptadoConErrores": State.ACCEPTED_WITH_ERRORS,
     "AceptadaConErrores": State.ACCEPTED_WITH_ERRORS,
 }
 
 
 def _ask(chain, records, credentials):
-    """What the AEAT holds of these uncertain records: ``{key: (state, fingerprint)}``.
+    """What the AEAT holds of these uncertain records: ``{record id: state}``.
 
-    One query per month of issue (the Consulta's period), narrowed to the invoice
-    number when there is only one to ask about.
+    One query per month of issue (the Consulta's period, every page of it), narrowed to
+    the invoice number when there is only one to ask about. A registration arrived when
+    the AEAT holds it with its fingerprint; a cancellation, when its invoice shows as
+    cancelled (``Anulado``).
     """
-    from workflows.agencies.aeat import soap, verifactu
-
     months = {}
     for record in records:
         months.setdefault((record.issue_date.year, record.issue_date.month), []).append(record)
     held = {}
     for (year, month), asked in months.items():
-        envelope = verifactu.query(
-            issuer=chain.issuer,
-            issuer_name=chain.issuer_name,
-            year=year,
-            month=month,
-            num_series=asked[0].num_series if len(asked) == 1 else None,
-        )
-        body = soap.call(
-            credentials.verifactu_url,
-            envelope,
-            credentials=credentials,
-            soap_action=SOAP_ACTION_QUERY,
-            timeout=SEND_TIMEOUT_S,
-        )
-        found = {(h.num_series, h.issue_date): h for h in verifactu.parse_query_answer(body)}
+        found = {}
+        after = None
+        while True:
+            envelope = verifactu.query(
+                issuer=chain.issuer,
+                issuer_name=chain.issuer_name,
+                year=year,
+                month=month,
+                num_series=asked[0].num_series if len(asked) == 1 else None,
+                after=after,
+            )
+            body = soap.call(
+                credentials.verifactu_url,
+                envelope,
+                credentials=credentials,
+                soap_action=SOAP_ACTION_QUERY,
+                timeout=SEND_TIMEOUT_S,
+            )
+            page = verifactu.parse_query_answer(body)
+            found.update({(h.num_series, h.issue_date): h for h in page})
+            after = page.next_page
+            if not after:
+                break
         for record in asked:
             match = found.get((record.num_series, record.issue_date))
-            if match is None or match.fingerprint != record.fingerprint:
-                continue  # not this record: it did not arrive, send it
-            held[_key(record)] = HELD_STATES.get(match.state, State.ACCEPTED)
+            if match is None:
+                continue
+            if record.kind == Record.Kind.ANULACION:
+                if match.state.startswith("Anulad"):
+                    held[record.pk] = State.ACCEPTED
+            elif match.fingerprint == record.fingerprint:
+                held[record.pk] = HELD_STATES.get(match.state, State.ACCEPTED)
     return held
 
 
 def _release(batch, failure):
+    """The call failed in transit: free the chain; its records wait for the next try."""
+    processed_maybe = failure.code not in NOT_PROCESSED
     with transaction.atomic():
         Submission.objects.filter(pk=batch.submission.pk).update(
             state=Submission.State.FAILED,
-            status=failure.code or "unavailable",
+            status=(failure.code or "unavailable")[:40],
             message=failure.message or str(failure),
         )
+        if not processed_maybe:
+            unsure = {r.pk for r in batch.unsure}
+            Record.objects.filter(
+                pk__in=[r.pk for r in batch.records if r.pk not in unsure]
+            ).update(state=State.PENDING)
+        changes = {"sending": None}
+        if failure.retry_after:  # the AEAT's own word on when to come back (429)
+            changes["next_send_at"] = timezone.now() + timedelta(seconds=failure.retry_after)
         Chain.objects.filter(pk=batch.submission.chain_id, sending=batch.submission).update(
-            sending=None
+            **changes
         )
 
 
-def _record_refusal(batch, sent, arrived, held, request, body, fault):
+def _record_refusal(batch, held, code, message, request, body):
     """The AEAT refused the whole request (a SOAP fault: schema, certificate, header).
 
     Nothing of it was registered, so its records are pending again, to go in the next
-    batch; the jobs that were waiting on them end KO with the AEAT's code.
+    batch, and carry the refusal's code: the jobs waiting on them end KO with it.
     """
     now = timezone.now()
     with transaction.atomic():
-        _settle_arrived(arrived, held, now)
-        Record.objects.filter(pk__in=[r.pk for r in sent]).update(
+        _settle_held(batch.records, held, now)
+        Record.objects.filter(pk__in=[r.pk for r in batch.records if r.pk not in held]).update(
             state=State.PENDING,
-            code=str(fault.code)[:20],
-            message=fault.message,
+            code=str(code)[:20],
+            message=message,
             answered_at=now,
-            submission=None,
         )
         Submission.objects.filter(pk=batch.submission.pk).update(
             state=Submission.State.ANSWERED,
             answered_at=now,
             request=request,
             answer=body,
-            status=f"fault {fault.code}"[:40],
-            message=fault.message,
+            status=f"refused {code}"[:40],
+            message=message,
         )
         Chain.objects.filter(pk=batch.submission.chain_id).update(sending=None)
         _wake(batch.records)
 
 
-def _record_answer(batch, sent, arrived, held, request, body, answer):
+def _record_answer(batch, held, request, body, answer):
     now = timezone.now()
     lines = {}
     if answer is not None:
         for line in answer.lines:
-            lines[(line.num_series, line.issue_date)] = line
+            lines[(line.num_series, line.issue_date, line.operation)] = line
+    fragments = _line_fragments(body) if body else {}
     with transaction.atomic():
-        _settle_arrived(arrived, held, now)
-        fragments = _line_fragments(body) if body else {}
-        for record in sent:
-            line = lines.get((record.num_series, record.issue_date))
-            if line is None:  # the answer did not speak of it: ask next time
+        _settle_held(batch.records, held, now)
+        for record in batch.records:
+            if record.pk in held:
                 continue
-            state, code = _line_state(line)
+            operation = "Alta" if record.kind == Record.Kind.ALTA else "Anulacion"
+            line = lines.get((record.num_series, record.issue_date, operation))
+            if line is None:  # the answer did not speak of it: ask about it next time
+                continue
+            state, code, message = _line_state(line)
             Record.objects.filter(pk=record.pk).update(
                 state=state,
                 code=code,
-                message=line.description or "",
-                duplicate=bool(line.duplicate),
+                message=message,
+                duplicate=line.duplicate is not None,
                 answered_at=now,
                 answer_xml=fragments.get((record.num_series, record.issue_date), b""),
             )
@@ -358,7 +385,7 @@ def _record_answer(batch, sent, arrived, held, request, body, answer):
             answered_at=now,
             request=request,
             answer=body,
-            status=(answer.state if answer is not None else "asked")[:40],
+            status=(answer.state if answer is not None else "found by asking")[:40],
             wait_seconds=wait,
         )
         changes = {"sending": None}
@@ -368,31 +395,34 @@ def _record_answer(batch, sent, arrived, held, request, body, answer):
         _wake(batch.records)
 
 
-def _settle_arrived(arrived, held, now):
-    for record in arrived:
-        Record.objects.filter(pk=record.pk).update(
-            state=held[_key(record)],
-            duplicate=True,
-            message="The AEAT already held this record (found by asking it after an "
-            "unanswered send).",
-            answered_at=now,
-        )
+def _settle_held(records, held, now):
+    for record in records:
+        if record.pk in held:
+            Record.objects.filter(pk=record.pk).update(
+                state=held[record.pk],
+                code="",
+                duplicate=True,
+                message="The AEAT already held this record (found by asking it after a "
+                "send whose answer never came).",
+                answered_at=now,
+            )
 
 
 def _line_state(line):
-    if line.duplicate:
-        return State.ACCEPTED, ""
+    """``(state, code, message)`` for one answer line; a duplicate is the AEAT saying it
+    already holds the record, so it is registered (with that record's own state)."""
+    if line.duplicate is not None:
+        state = HELD_STATES.get(line.duplicate.state, State.ACCEPTED)
+        return state, line.duplicate.code[:20], line.duplicate.description or line.description
     if line.state == "Correcto":
-        return State.ACCEPTED, ""
+        return State.ACCEPTED, "", ""
     if line.state in ("AceptadoConErrores", "AceptadaConErrores"):
-        return State.ACCEPTED_WITH_ERRORS, str(line.code or "")[:20]
-    return State.REJECTED, str(line.code or "")[:20]
+        return State.ACCEPTED_WITH_ERRORS, line.code[:20], line.description
+    return State.REJECTED, line.code[:20], line.description
 
 
 def _line_fragments(body):
     """Each record's ``RespuestaLinea`` as XML, for the entry's answer attachment."""
-    from lxml import etree
-
     try:
         root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError:
@@ -400,9 +430,7 @@ def _line_fragments(body):
     found = {}
     for line in root.iter("{*}RespuestaLinea"):
         number = line.findtext(".//{*}IDFactura/{*}NumSerieFactura")
-        if number is None:
-            number = line.findtext(".//{*}NumSerieFactura")
-        date_text = line.findtext(".//{*}FechaExpedicionFactura") or ""
+        date_text = line.findtext(".//{*}IDFactura/{*}FechaExpedicionFactura") or ""
         try:
             day, month, year = (int(p) for p in date_text.split("-"))
             key = (number, date(year, month, day))
@@ -429,8 +457,6 @@ def waiting_for(record, credentials, *, since, now=None):
     code). Raises ``Suspend`` (the batch goes later, or another job's batch is in
     flight) or ``TryLater`` (the AEAT is unreachable).
     """
-    from workflows.actions.base import Suspend
-
     while True:
         record.refresh_from_db()
         if record.state in FINAL_STATES or refused_since(record, since):
