@@ -55,13 +55,18 @@ def upload(request):
     if not form.is_valid():
         context = _list_context(request, upload_form=form)
         return render(request, "silo/list.html", context, status=form.error_status)
-    entry, created = services.create_entry(
-        request.workspace,
-        form.cleaned_data["doc"],
-        key=form.cleaned_data["key"] or None,
-        actor=request.user,
-        source="upload",
-    )
+    try:
+        entry, created = services.create_entry(
+            request.workspace,
+            form.cleaned_data["doc"],
+            key=form.cleaned_data["key"] or None,
+            actor=request.user,
+            source="upload",
+        )
+    except services.KeyConflict as conflict:
+        form.add_error("key", str(conflict))
+        context = _list_context(request, upload_form=form)
+        return render(request, "silo/list.html", context, status=409)
     if created:
         messages.success(request, f"Uploaded {entry.title} ({entry.schema}).")
     else:

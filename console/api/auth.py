@@ -4,6 +4,7 @@ to "may this caller send this request at all": the rate limit and the body size.
 from django.conf import settings
 from ninja.security import HttpBearer
 
+from console import storable
 from console.api import ratelimit, tokens
 from console.api.errors import ApiError
 
@@ -35,11 +36,12 @@ def _check_size(request):
 
 
 def _check_text(request):
-    """NUL in a path or query would reach the database, which refuses it (PostgreSQL)."""
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
-    ):
-        raise ApiError(400, "bad_request", "The URL may not contain NUL (%00).")
+    """A path or query value the stores cannot hold (NUL: PostgreSQL refuses it)."""
+    values = [request.path] + [text for pair in request.GET.lists() for text in (pair[0], *pair[1])]
+    for value in values:
+        problem = storable.text_problem(value)
+        if problem:
+            raise ApiError(400, "bad_request", f"The URL {problem}.")
 
 
 def workspace_of(request):

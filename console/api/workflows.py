@@ -15,6 +15,7 @@ from ninja.params import Header
 
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from silo.selectors import decode_cursor, encode_cursor
 from workflows import definition
 from workflows.models import Workflow
@@ -61,7 +62,7 @@ class WorkflowPage(Schema):
 
 class WorkflowFilters(Schema):
     schema_: str | None = Field(None, alias="schema", max_length=64)
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 
