@@ -297,3 +297,41 @@ def test_a_thousand_pending_records_go_in_one_batch_while_the_wait_holds_the_res
     assert step(job).status == "OK"
     assert waiting_aeat.submissions() == 3
     assert len(waiting_aeat.held(ISSUER)) == chain.BATCH_MAX + 3
+
+
+def cancel():
+    return {"id": "cancel", "provider": "verifactu.cancel", "config": {}}
+
+
+def test_a_registered_invoice_is_cancelled_with_a_record_chained_after_it(workspace, aeat):
+    job = finish(start(workspace, [send(), cancel()]))
+
+    assert (job.status, step(job, "cancel").status) == ("OK", "OK")
+    assert step(job, "cancel").message == f"AEAT: cancellation accepted (#2 of {ISSUER})"
+    registration, cancellation = Record.objects.order_by("seq")
+    assert (registration.kind, cancellation.kind) == ("alta", "anulacion")
+    assert cancellation.previous_fingerprint == registration.fingerprint
+    assert [r["cancelled"] for r in aeat.held(ISSUER) if r["kind"] == "alta"] == [1]
+
+
+def test_an_invoice_never_registered_cannot_be_cancelled(workspace, aeat):
+    job = finish(start(workspace, [cancel()]))
+
+    assert (step(job, "cancel").status, step(job, "cancel").code) == ("KO", "not_registered")
+    assert aeat.records() == []
+
+
+def test_a_cancelled_invoice_prints_no_qr_and_the_entry_says_so(workspace, aeat, alice_client):
+    job = finish(start(workspace, [send()]))
+    page = alice_client.get(f"/silo/{job.entry_id}/").content.decode()
+    assert 'id="verifactu-qr"' in page and "ValidarQR?nif=B98602642" in page
+
+    cancelling, _ = create_workflow(
+        workspace, {"name": "Cancel", "schema": "bill/invoice", "steps": [cancel()], "rescue": []}
+    )
+    again = finish(create_job(workspace, cancelling, entry=job.entry)[0])
+
+    assert step(again, "cancel").status == "OK"
+    page = alice_client.get(f"/silo/{job.entry_id}/").content.decode()
+    assert 'id="verifactu-qr"' not in page
+    assert "Cancellation #2" in page
