@@ -5,6 +5,7 @@ workspace (``get_scoped_or_404``): another workspace's issuer or submission is a
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from console.workspaces import get_scoped_or_404, workspace_required
@@ -36,8 +37,10 @@ def chain_detail(request, issuer):
     else:
         state = ""
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting = chain.next_send_at and chain.next_send_at > timezone.now()
     context = {
         "chain": chain,
+        "next_send_at": chain.next_send_at if waiting else None,
         "page": page,
         "state": state,
         "counts": selectors.state_counts(chain),
