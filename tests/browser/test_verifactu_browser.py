@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from silo.services import create_entry
-from tests.agencies.conftest import aeat  # noqa: F401 - the local AEAT fixture
 from tests.agencies.verifactu_samples import invoice
 from workflows import templates
+from workflows.agencies.aeat.local_server import LocalAEAT
 from workflows.agencies.demo import ISSUER, use_local_aeat
 from workflows.agencies.models import Record
 from workflows.services import create_workflow
@@ -19,12 +19,21 @@ from workflows.services import create_workflow
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def aeat(settings):
+    """The local test AEAT, offered as the "local" environment (as make run does)."""
+    with LocalAEAT(wait_seconds=0) as server:
+        settings.AEAT_LOCAL_URL = server.url
+        settings.AEAT_LOCAL_CA = server.ca_file
+        yield server
+
+
 def test_run_the_spanish_template_and_see_registration_qr_and_chain(
     login,
     alice,
     aeat,
     worker,
-    screenshot,  # noqa: F811
+    screenshot,
 ):
     workspace = alice[1]
     use_local_aeat(workspace)  # as demo_setup does for the demo workspace
