@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", login.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/switch/", views.switch, name="switch_workspace"),
+    path("silo/verifactu/", include("workflows.agencies.chain_urls")),
     path("silo/", include("silo.urls")),
     path("jobs/", include("jobs.urls")),
     path("workflows/", include("workflows.urls")),

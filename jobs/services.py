@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs import live, tasks
-from jobs.models import Job
+from jobs.models import Job, Status
 from silo.services import first_document
 
 
@@ -141,3 +141,18 @@ def _existing(workspace, key, job_id):
     if key:
         return Job.objects.in_workspace(workspace).filter(key=key).first()
     return None
+
+
+def wake(job_ids):
+    """Bring parked jobs forward: each runs as soon as a worker is free.
+
+    For a service that learns, in one go, what several waiting jobs were waiting for
+    (a tax agency's answer to a batch of their records). Only jobs still waiting move;
+    one running, ended or cancelled is left alone. Returns how many were woken.
+    """
+    woken = Job.objects.filter(pk__in=list(job_ids), status=Status.WAIT).update(
+        due_at=timezone.now()
+    )
+    if woken and settings.JOBS_WAKE_WORKERS:
+        transaction.on_commit(tasks.wake_workers)
+    return woken

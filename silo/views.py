@@ -22,6 +22,7 @@ from jobs.services import JobError, create_job
 from silo import rendering, revisions, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
 from silo.models import Activity, Attachment, Entry
+from workflows.agencies import selectors as agency_selectors
 from workflows.models import Workflow
 
 TABS = (
@@ -153,6 +154,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
         "edit_form": edit_form,
         "conflict": conflict,
         "live_since": live_since,
+        "registrations": agency_selectors.entry_registrations(entry),
     }
     if tab == "document":
         context["view"] = rendering.document_view(entry)

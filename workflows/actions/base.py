@@ -93,6 +93,9 @@ class Action:
     description: ClassVar[str] = ""
     schemas: ClassVar[tuple[str, ...]] = ("*",)  # "*" = every schema
     codes: ClassVar[tuple[str, ...]] = ()
+    # What a code means, where the code alone does not say (an agency's numeric codes):
+    # the condition popover and the catalogue show it beside the code.
+    code_descriptions: ClassVar[dict[str, str]] = {}
     needs_entry: ClassVar[bool] = False
     max_attempts: ClassVar[int] = 5
     backoff_s: ClassVar[float] = 2.0
