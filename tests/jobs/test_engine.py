@@ -315,6 +315,38 @@ def test_a_step_keeps_the_lease_while_it_covers_the_next_step_and_renews_it_othe
     assert executed(job) == ["a", "b", "slow"]
 
 
+def test_a_job_run_in_process_after_its_worker_died_counts_a_recovery_too(alice):
+    workflow, _ = create_workflow(
+        alice[1], {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
+    )
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    claimed, token = engine.claim()
+    engine.run_step(claimed, token)  # ran "a", began "b", then its worker died
+    Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
+    job = finish(job)
+    assert job.status == Status.OK and job.recoveries == 1
+    assert executed(job) == ["a", "b"]
+
+
+def test_a_claimed_job_holds_a_lease_that_covers_its_first_step(alice):
+    class SlowFirst(Action):
+        id = "test.slow_first"
+        name = "Slow first"
+        timeout_s = 300
+
+        def run(self, context):
+            return Outcome.ok()
+
+    register(SlowFirst)
+    steps = [{"id": "slow", "provider": "test.slow_first"}]
+    workflow, _ = create_workflow(alice[1], {"name": "s", "schema": "bill/invoice", "steps": steps})
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    before = timezone.now()
+    claimed, _ = engine.claim()
+    assert Job.objects.get(pk=job.pk).lease_until >= before + timedelta(seconds=310)
+    assert claimed.current_intent.step_id == "slow"
+
+
 def test_an_action_that_crashes_is_a_ko_not_a_dead_worker(alice):
     class Crashes(Action):
         id = "test.crashes"
