@@ -98,6 +98,24 @@ PAGES = {
     "api_tokens": {"GET": V},
     "api_create_token": {"POST": O},
     "api_revoke_token": {"POST": O},
+    "members:page": {"GET": V},
+    "members:invite": {"POST": O},
+    "members:withdraw": {"POST": O},
+    "members:role": {"POST": O},
+    "members:remove": {"POST": O},
+    "invitation": {"GET": ANYONE, "POST": ANYONE},
+    "workspaces:create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "workspaces:manage": {"GET": O},
+    "workspaces:rename": {"POST": O},
+    "workspaces:delete": {"POST": O},
+    "first_run": {"GET": ANYONE, "POST": ANYONE},
+    "account": {"GET": SIGNED_IN},
+    "change_password": {"POST": SIGNED_IN},
+    "sign_out_others": {"POST": SIGNED_IN},
+    "password_reset": {"GET": ANYONE, "POST": ANYONE},
+    "password_reset_done": {"GET": ANYONE},
+    "password_reset_confirm": {"GET": ANYONE, "POST": ANYONE},
+    "password_reset_complete": {"GET": ANYONE},
     "api:openapi-json": {"GET": SIGNED_IN},
     "api:openapi-view": {"GET": SIGNED_IN},
     "api:api-root": {},  # django-ninja's root: nothing is served there
@@ -165,6 +183,7 @@ def things(alice):
         "number": 1,
         "operation": "duplicate",
         "key": "no-such-key",
+        "membership_id": Membership.objects.get(user=alice[0]).pk,
     }
 
 
