@@ -138,8 +138,7 @@ def change_role(membership, role):
     stepping_down = membership.role == Membership.Role.OWNER and role != membership.role
     if stepping_down and not _other_owners(membership):
         raise LastOwnerError(
-            f"{membership.user.get_username()} is the only owner: make someone else "
-            "an owner first."
+            f"{membership.user.get_username()} is the only owner: make someone else an owner first."
         )
     membership.role = role
     membership.save(update_fields=["role"])
