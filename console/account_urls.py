@@ -16,7 +16,7 @@ urlpatterns = [
     path("reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        accounts.ResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

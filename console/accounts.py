@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.contrib.sessions.models import Session
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.shortcuts import redirect, render
@@ -39,11 +40,15 @@ def sessions_of(user):
     return keys
 
 
+def end_sessions(user, keep=None):
+    """Delete the user's sessions from the store, but ``keep``; returns how many ended."""
+    ended = [key for key in sessions_of(user) if key != keep]
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
 def end_other_sessions(request):
-    """Delete every session of the user but this one; returns how many ended."""
-    others = [key for key in sessions_of(request.user) if key != request.session.session_key]
-    Session.objects.filter(session_key__in=others).delete()
-    return len(others)
+    return end_sessions(request.user, keep=request.session.session_key)
 
 
 def _page(request, *, password_form=None, status=200):
@@ -83,6 +88,15 @@ def sign_out_others(request):
     ended = end_other_sessions(request)
     messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
     return redirect("account")
+
+
+class ResetConfirmView(PasswordResetConfirmView):
+    """Django's, and a new password ends every session the old one opened."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        end_sessions(form.user)
+        return response
 
 
 class ResetForm(PasswordResetForm):

@@ -57,17 +57,22 @@ def rename_workspace(workspace, name):
 
 
 def contents(workspace):
-    """What goes with the workspace, as ``[(label, count)]`` for the confirmation."""
-    return [
-        ("entries", Entry.objects.in_workspace(workspace).count()),
-        ("attachments", Attachment.objects.in_workspace(workspace).count()),
-        ("workflows", Workflow.objects.in_workspace(workspace).count()),
-        ("jobs", Job.objects.in_workspace(workspace).count()),
-        ("API tokens", ApiToken.objects.in_workspace(workspace).count()),
-        ("secrets", Secret.objects.in_workspace(workspace).count()),
-        ("members", Membership.objects.filter(workspace=workspace).count()),
-        ("open invitations", Invitation.objects.filter(workspace=workspace).count()),
+    """What goes with the workspace, as lines for the confirmation ("3 entries")."""
+    counted = [
+        ("entry", "entries", Entry.objects.in_workspace(workspace).count()),
+        ("attachment", "attachments", Attachment.objects.in_workspace(workspace).count()),
+        ("workflow", "workflows", Workflow.objects.in_workspace(workspace).count()),
+        ("job", "jobs", Job.objects.in_workspace(workspace).count()),
+        ("API token", "API tokens", ApiToken.objects.in_workspace(workspace).count()),
+        ("secret", "secrets", Secret.objects.in_workspace(workspace).count()),
+        ("member", "members", Membership.objects.filter(workspace=workspace).count()),
+        (
+            "open invitation",
+            "open invitations",
+            Invitation.objects.filter(workspace=workspace, accepted_at__isnull=True).count(),
+        ),
     ]
+    return [f"{n} {one if n == 1 else many}" for one, many, n in counted]
 
 
 def active_jobs(workspace):

@@ -64,6 +64,7 @@ def test_signing_out_of_other_sessions_ends_them_in_the_store(alice_client, alic
 def test_a_forgotten_password_is_reset_through_the_emailed_link(client, alice):
     alice[0].email = "alice@example.com"
     alice[0].save()
+    laptop = signed_in_elsewhere(alice[0])
 
     client.post(reverse("password_reset"), {"email": "alice@example.com"})
     link = re.search(r"http://testserver(/account/reset/\S+/)", mail.outbox[0].body).group(1)
@@ -76,6 +77,12 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client, alice):
     alice[0].refresh_from_db()
     assert alice[0].check_password(NEW)
     assert client.get(link, follow=True).context["validlink"] is False
+    assert laptop.get(reverse("silo:list")).status_code == 302
+    assert (
+        not Session.objects.filter(expire_date__isnull=False)
+        .exclude(session_key=client.session.session_key)
+        .exists()
+    )
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, alice):
