@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from console import storable
 from jobs import live, tasks
 from jobs.models import Job, Status
 from silo.services import first_document
@@ -63,6 +64,10 @@ def create_job(
         raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
         raise JobError("Arguments must map strings to strings.", field="args")
+    try:
+        storable.check({"args": args, "key": key or "", "tags": list(tags or [])})
+    except storable.Unstorable as error:
+        raise JobError(f"{error.path} {error.problem}.", field=error.path.split(".")[0]) from None
     if entry is not None and entry.schema != workflow.schema:
         raise JobError(
             f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
