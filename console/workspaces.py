@@ -52,11 +52,6 @@ def current_membership(request):
     return membership
 
 
-def current_workspace(request):
-    membership = current_membership(request)
-    return membership.workspace if membership is not None else None
-
-
 def switch_workspace(request, workspace_id):
     workspace = get_object_or_404(workspaces_of(request.user), pk=workspace_id)
     request.session[SESSION_KEY] = str(workspace.pk)
@@ -106,10 +101,6 @@ def get_workspace(request):
     return workspace
 
 
-def needed_role(request, role):
-    return role or (Role.VIEWER if request.method in READING else Role.EDITOR)
-
-
 def workspace_required(view=None, *, role=None):
     """Login required, a workspace to act in, and a role in it that allows the request.
 
@@ -128,7 +119,7 @@ def workspace_required(view=None, *, role=None):
             return render(request, "console/no_workspace.html", status=403)
         request.workspace = membership.workspace
         request.membership = membership
-        needed = needed_role(request, role)
+        needed = role or (Role.VIEWER if request.method in READING else Role.EDITOR)
         if not membership.allows(needed):
             raise PermissionDenied(ROLE_NEEDED[needed])
         _note_activity(membership)
