@@ -9,7 +9,7 @@ workspace's ids are a 404 everywhere.
 
 Roles are enforced here too, by ``workspace_required``: reading (GET, HEAD) needs
 any role, anything else needs an editor, and a view that needs more (an owner's) or
-that a viewer may post (the workspace switch) says so with ``role=``. So a new form is
+that a viewer may post (marking failed jobs seen) says so with ``role=``. So a new form is
 closed to viewers unless its author decides otherwise.
 """
 
