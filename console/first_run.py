@@ -15,13 +15,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.views import LoginView
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from console import workspace_lifecycle as lifecycle
+from console.login import ThrottledLoginView
 from console.workspaces import SESSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def login_or_setup(request, *args, **kwargs):
     """The sign-in page; on an install with no user yet, the first-run page."""
     if needed():
         return redirect("first_run")
-    return LoginView.as_view()(request, *args, **kwargs)
+    return ThrottledLoginView.as_view()(request, *args, **kwargs)
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("setup/", first_run.first_run, name="first_run"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/switch/", views.switch, name="switch_workspace"),
+    path("silo/verifactu/", include("workflows.agencies.chain_urls")),
     path("silo/", include("silo.urls")),
     path("jobs/", include("jobs.urls")),
     path("workflows/", include("workflows.urls")),

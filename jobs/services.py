@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs import live, tasks
-from jobs.models import Job
+from jobs.models import Job, Status
+from silo.services import first_document
 
 
 class JobError(ValueError):
@@ -14,6 +15,20 @@ class JobError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
+
+
+class JobConflict(JobError):
+    """A job id or key used before for another request; ``differs`` names the fields
+    (as the API names them) in which this request is not the first one."""
+
+    def __init__(self, job, differs):
+        super().__init__(
+            f"This job id or key was used before for another request: {', '.join(differs)} "
+            "differ. The job it made is unchanged; use a new id or key for a new job.",
+            field=differs[0],
+        )
+        self.job = job
+        self.differs = differs
 
 
 def create_job(
@@ -31,6 +46,7 @@ def create_job(
     batch=None,
     cause=None,
     looked=False,
+    document=None,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
@@ -38,6 +54,9 @@ def create_job(
     gives back that job unchanged, even when two requests race with the same key.
     ``looked``: the caller has just looked for that job and found none, so it is not
     looked for again before the insert (a race is still caught by the insert).
+    ``document``: the entry was made just now from this document (the API's ``data``),
+    so a repeat is compared by document, not by entry. A repeat that differs from the
+    first request is a JobConflict.
     """
     args = args or {}
     if entry is None and not args:
@@ -51,9 +70,11 @@ def create_job(
         )
     if workflow.archived:
         raise JobError("This workflow is archived.", field="workflow_id")
+    request = {"workflow": workflow, "entry": entry, "document": document, "args": args}
+    request.update(tags=list(tags or []), key=key or None, job_id=job_id)
     existing = None if looked else _existing(workspace, key, job_id)
     if existing:
-        return existing, False
+        return require_same(existing, **request), False
     fields = {
         "workspace": workspace,
         "workflow": workflow,
@@ -80,8 +101,34 @@ def create_job(
         existing = _existing(workspace, key, job_id)
         if existing is None:
             raise
-        return existing, False
+        return require_same(existing, **request), False
     return job, True
+
+
+def require_same(
+    job, *, workflow, entry=None, document=None, args=None, tags=(), key=None, job_id=None
+):
+    """``job`` if this request is the one that made it, else a JobConflict naming what
+    differs. ``workflow`` and ``entry`` may be objects or ids."""
+    differs = []
+    if job_id and str(job_id) != str(job.pk):
+        differs.append("id")
+    if str(getattr(workflow, "pk", workflow)) != str(job.workflow_id):
+        differs.append("workflow_id")
+    if document is not None:
+        if job.entry is None or first_document(job.entry) != document:
+            differs.append("data")
+    elif str(getattr(entry, "pk", entry)) != str(job.entry_id):
+        differs.append("silo_entry_id")
+    if (args or {}) != job.args:
+        differs.append("args")
+    if list(tags or []) != list(job.tags):
+        differs.append("tags")
+    if (key or None) != job.key:
+        differs.append("key")
+    if differs:
+        raise JobConflict(job, differs)
+    return job
 
 
 def _existing(workspace, key, job_id):
@@ -94,3 +141,18 @@ def _existing(workspace, key, job_id):
     if key:
         return Job.objects.in_workspace(workspace).filter(key=key).first()
     return None
+
+
+def wake(job_ids):
+    """Bring parked jobs forward: each runs as soon as a worker is free.
+
+    For a service that learns, in one go, what several waiting jobs were waiting for
+    (a tax agency's answer to a batch of their records). Only jobs still waiting move;
+    one running, ended or cancelled is left alone. Returns how many were woken.
+    """
+    woken = Job.objects.filter(pk__in=list(job_ids), status=Status.WAIT).update(
+        due_at=timezone.now()
+    )
+    if woken and settings.JOBS_WAKE_WORKERS:
+        transaction.on_commit(tasks.wake_workers)
+    return woken

@@ -9,8 +9,20 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from console import storable
 from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
+
+
+class KeyConflict(documents.DocumentError):
+    """The key was used before for another document; nothing was written."""
+
+    def __init__(self, entry):
+        super().__init__(
+            f"The key {entry.key!r} was used before for another document "
+            "(the one it stored is unchanged); use a new key for a new document."
+        )
+        self.entry = entry
 
 
 class EntryConflict(Exception):
@@ -24,26 +36,18 @@ class EntryConflict(Exception):
         self.entry = entry
 
 
-def _refuse_constant(name):
-    # Python's json accepts NaN and Infinity, which are not JSON: PostgreSQL would
-    # refuse them later with a server error.
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_document(raw):
     """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
     try:
-        doc = json.loads(raw, parse_constant=_refuse_constant)
+        doc = storable.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
-    except ValueError as error:
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"The document cannot be stored: {error}.") from error
+    except ValueError as error:  # NaN, Infinity
         raise documents.DocumentError(f"The file is not valid JSON: {error}.") from error
-    except RecursionError as error:
-        raise documents.DocumentError(
-            "The file is not valid JSON: it is nested too deeply."
-        ) from error
     return doc, documents.schema_of(doc)
 
 
@@ -65,13 +69,15 @@ def create_entry(
 ):
     """Store a document; with a ``key`` already used, return that entry instead.
 
+    A key is a fingerprint of the request: used again with another document, it is a
+    KeyConflict (the caller reused a key by mistake), not the first entry.
     ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
     if key:
         existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
         if existing:
-            return existing, False
+            return _same_document(existing, doc), False
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -95,8 +101,20 @@ def create_entry(
     except IntegrityError:
         if not key:
             raise
-        return Entry.objects.in_workspace(workspace).get(key=key), False
+        return _same_document(Entry.objects.in_workspace(workspace).get(key=key), doc), False
     return entry, True
+
+
+def first_document(entry):
+    """The document the entry was created with: its oldest revision, if it has one."""
+    oldest = entry.revisions.order_by("number").only("doc").first()
+    return oldest.doc if oldest is not None else entry.doc
+
+
+def _same_document(entry, doc):
+    if first_document(entry) != doc:
+        raise KeyConflict(entry)
+    return entry
 
 
 def update_entry(

@@ -483,7 +483,9 @@ def block_form(request, workflow_id):
             "block": block or {"status": "KO" if exception else "OK", "stop": False},
             "adding": adding,
             "exception": exception,
-            "codes": list(action.codes) if action else [],
+            "codes": [(c, action.code_descriptions.get(c, "")) for c in action.codes]
+            if action
+            else [],
             "slot": "popover-"
             + format_address(address if adding else address[:-2]).replace(".", "-"),
         }

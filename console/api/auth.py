@@ -4,6 +4,7 @@ to "may this caller send this request at all": the rate limit and the body size.
 from django.conf import settings
 from ninja.security import HttpBearer
 
+from console import storable
 from console.api import ratelimit, tokens
 from console.api.errors import ApiError
 
@@ -36,8 +37,15 @@ def _check_role(request, token):
 
 
 def _check_size(request):
+    declared = request.META.get("CONTENT_LENGTH")
+    if not declared and request.content_type == "multipart/form-data":
+        # Django reads a form body only as far as its declared length: without one
+        # (a chunked upload) it would see no file at all and say "file: Field required".
+        raise ApiError(
+            411, "length_required", "Send the upload with a Content-Length header (not chunked)."
+        )
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(declared or 0)
     except ValueError:
         length = 0
     if length > settings.API_MAX_BODY_BYTES:
@@ -49,11 +57,12 @@ def _check_size(request):
 
 
 def _check_text(request):
-    """NUL in a path or query would reach the database, which refuses it (PostgreSQL)."""
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
-    ):
-        raise ApiError(400, "bad_request", "The URL may not contain NUL (%00).")
+    """A path or query value the stores cannot hold (NUL: PostgreSQL refuses it)."""
+    values = [request.path] + [text for pair in request.GET.lists() for text in (pair[0], *pair[1])]
+    for value in values:
+        problem = storable.text_problem(value)
+        if problem:
+            raise ApiError(400, "bad_request", f"The URL {problem}.")
 
 
 def workspace_of(request):

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, StringConstraints
 from console.api import waiting
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from jobs import engine, representation, selectors
 from jobs import services as job_services
 from jobs.models import Job
@@ -93,7 +94,7 @@ class JobFilters(Schema):
     status: StatusName | None = None
     workflow_id: uuid.UUID | None = None
     silo_entry_id: uuid.UUID | None = None
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 
@@ -117,7 +118,10 @@ def _create(workspace, payload, job_id=None, actor=None):
         if existing.workspace_id != workspace.pk:  # another workspace's: say no more
             taken = "This job id is taken."
             raise ApiError(409, "conflict", taken, {"id": taken})
-        return existing, False
+        try:
+            return _same(existing, payload, job_id), False
+        except job_services.JobConflict as conflict:
+            raise _conflict(conflict) from None
     workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
     if workflow is None:
         raise invalid("No such workflow.", {"workflow_id": "no workflow with this id here"})
@@ -142,6 +146,7 @@ def _create(workspace, payload, job_id=None, actor=None):
                 job_id=job_id,
                 trigger="api",
                 looked=True,
+                document=payload.data,
             )
             if not created and payload.data is not None:
                 raise _Existing(job)
@@ -149,6 +154,8 @@ def _create(workspace, payload, job_id=None, actor=None):
         return found.job, False
     except DocumentError as error:
         raise invalid(str(error), {"data": str(error)}) from None
+    except job_services.JobConflict as conflict:
+        raise _conflict(conflict) from None
     except job_services.JobError as error:
         if error.field == "id":
             raise ApiError(409, "conflict", str(error), {"id": str(error)}) from None
@@ -157,6 +164,25 @@ def _create(workspace, payload, job_id=None, actor=None):
             field = "data"
         raise invalid(str(error), {field: str(error)}) from None
     return job, created
+
+
+def _same(job, payload, job_id):
+    return job_services.require_same(
+        job,
+        workflow=payload.workflow_id,
+        entry=payload.silo_entry_id,
+        document=payload.data,
+        args=payload.args,
+        tags=payload.tags,
+        key=payload.key,
+        job_id=job_id,
+    )
+
+
+def _conflict(conflict):
+    """409 naming each field in which the repeat differs from the first request."""
+    differs = "differs from the request that made this job"
+    return ApiError(409, "conflict", str(conflict), dict.fromkeys(conflict.differs, differs))
 
 
 def _existing(workspace, job_id, key):
@@ -203,7 +229,8 @@ async def _create_and_answer(workspace, payload, wait, job_id=None):
 
 @router.post("/jobs", response=responses({200: JobOut, 201: JobOut}, 409), summary="Create a job")
 async def create_job(request, payload: JobIn, wait: int = Wait):
-    """201 with the new job; 200 with the existing one when ``key`` was used before."""
+    """201 with the new job; 200 with the existing one when ``key`` was used before for
+    the same request; 409 naming what differs when it was used for another."""
     return await _create_and_answer(workspace_of(request), payload, wait)
 
 
@@ -213,7 +240,8 @@ async def create_job(request, payload: JobIn, wait: int = Wait):
     summary="Create a job with this id",
 )
 async def put_job(request, job_id: uuid.UUID, payload: JobIn, wait: int = Wait):
-    """Idempotent: a job id (or ``key``) that exists returns that job unchanged (200)."""
+    """Idempotent: a job id (or ``key``) that exists returns that job unchanged (200)
+    when the body is the same as the first time, and is a 409 naming what differs."""
     return await _create_and_answer(workspace_of(request), payload, wait, job_id)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from console import storable
 from console.models import Workspace
 from jobs import engine
 from jobs.models import Job, Status
@@ -29,10 +30,12 @@ class InvalidInput(CommandError):
 
 def _read_json(path):
     try:
-        return json.loads(Path(path).read_text())
+        return storable.loads(Path(path).read_bytes())
     except OSError as error:
         raise InvalidInput(f"{path}: cannot read: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except storable.Unstorable as error:
+        raise InvalidInput(f"{path}: cannot be stored: {error}") from None
+    except ValueError as error:  # not JSON, not UTF-8, NaN or Infinity
         raise InvalidInput(f"{path}: not valid JSON: {error}") from None
 
 
