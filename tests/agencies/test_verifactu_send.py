@@ -324,7 +324,7 @@ def test_an_invoice_never_registered_cannot_be_cancelled(workspace, aeat):
 def test_a_cancelled_invoice_prints_no_qr_and_the_entry_says_so(workspace, aeat, alice_client):
     job = finish(start(workspace, [send()]))
     page = alice_client.get(f"/silo/{job.entry_id}/").content.decode()
-    assert 'id="verifactu-qr"' in page and "ValidarQR?nif=B98602642" in page
+    assert 'id="verifactu-qr"' in page and "ValidarQR?nif=B98602642&amp;numserie=SAMPLE-004" in page
 
     cancelling, _ = create_workflow(
         workspace, {"name": "Cancel", "schema": "bill/invoice", "steps": [cancel()], "rescue": []}
