@@ -42,6 +42,12 @@ def text_problem(text):
     return None
 
 
+def displayable(text):
+    """``text`` with NUL and lone surrogates replaced by U+FFFD, for text that comes
+    from elsewhere (a remote answer, an action's message) and is kept as it is."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
 def check(value, path=""):
     """Raise Unstorable for the first string (key or value) or nesting that the stores
     cannot hold. Walks without recursion, so any depth can be checked."""

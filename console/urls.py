@@ -1,14 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import health, views
+from console import health, login, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
     path("health/workers", health.workers, name="health_workers"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", login.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/switch/", views.switch, name="switch_workspace"),
     path("silo/verifactu/", include("workflows.agencies.chain_urls")),

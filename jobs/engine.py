@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from console import logs
+from console import logs, storable
 from jobs import live
 from jobs.models import Event, Intent, Job, Status
 from jobs.representation import job_json
@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 MAX_INTENTS = 1000  # a goto loop ends here instead of running forever
 MAX_RECOVERIES = 5  # a step that kills its worker every time ends the job
 MAX_BACKOFF_S = 3600
+# A step's message is stored in its event, its intent and the job's faults, and shown
+# on the job page and in the API for every attempt: 2,000 characters say what went
+# wrong; more (a template's output, a remote body) would make every read of the job
+# large.
+MAX_MESSAGE_CHARS = 2000
 
 
 def lease_seconds():
@@ -240,6 +245,10 @@ def _context(job, step, action, attempt, step_started_at):
         data["fault"] = fault
     try:
         rendered = templating.render_config(step.config, data)
+    except templating.OverBudget as error:
+        raise _ConfigProblem(
+            "template_budget", f"A template in the config is over its budget: {error}"
+        ) from None
     except templating.TemplateError as error:
         raise _ConfigProblem(
             "template_error", f"A template in the config failed: {error}"
@@ -402,8 +411,19 @@ def _event(intent, attempt, status, code, message, started):
     )
 
 
+def stored_message(text):
+    """A message as it is stored: text the stores can hold, cut at ``MAX_MESSAGE_CHARS``
+    with a marker that says how much is missing."""
+    text = storable.displayable(str(text or ""))
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    cut = len(text) - MAX_MESSAGE_CHARS
+    return f"{text[:MAX_MESSAGE_CHARS]}… [{cut:,} more characters cut]"
+
+
 def _park(job, token, started, attempt, reason, until):
     """A transient failure (``attempt`` set) or a wait: free the worker until ``until``."""
+    reason.message = stored_message(reason.message)
     logger.info(
         "step waits until %s: %s", until.isoformat(), reason.message or getattr(reason, "code", "")
     )
@@ -432,6 +452,7 @@ def _park(job, token, started, attempt, reason, until):
 
 def _record(job, token, workflow, step, attempt, outcome, started):
     """Commit an outcome and the move it causes; returns True to go on running."""
+    outcome.message = stored_message(outcome.message)
     intent = job.current_intent
     handled = _advance(job.position, workflow, step, outcome)
     ending = None

@@ -6,6 +6,7 @@ changes (pushed over the page's WebSocket, see ``jobs.live``) and History's rows
 and first page refresh themselves the same way.
 """
 
+import uuid
 from urllib.parse import urlencode
 
 from django import forms
@@ -89,6 +90,7 @@ def history(request):
         "filtered": bool(query),
         "paged": paged,
         "live_url": None if paged else _history_url(query),
+        "live_rows_url": None if paged else _history_url(query, view="jobs:history_rows"),
         "newest_url": _history_url(query),
         "next_url": _history_url(query, cursor=page.next_cursor) if page.next_cursor else None,
         "live_since": since,
@@ -98,9 +100,32 @@ def history(request):
     return render(request, "jobs/history.html", context)
 
 
-def _history_url(query, **more):
+def _history_url(query, view="jobs:history", **more):
     params = urlencode({**query, **more})
-    return f"{reverse('jobs:history')}?{params}" if params else reverse("jobs:history")
+    return f"{reverse(view)}?{params}" if params else reverse(view)
+
+
+@require_GET
+@workspace_required
+def history_rows(request):
+    """The rows of jobs History was just told of (``?jobs=<id>,...``), those matching
+    its filters, newest first: live.js puts them on top of the first page. One or two
+    rows to render instead of the whole page, so a new job shows at once."""
+    form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
+    ids = _job_ids(request.GET.get("jobs", ""))
+    jobs = selectors.filter_history(scoped(request, Job), **form.filters()).filter(pk__in=ids)
+    page = selectors.newest_first(jobs, size=len(ids) or 1)
+    return render(request, "jobs/_history_rows.html", {"page": page})
+
+
+def _job_ids(text, most=selectors.PAGE_SIZE):
+    ids = []
+    for part in text.split(",")[:most]:
+        try:
+            ids.append(uuid.UUID(part.strip()))
+        except ValueError:
+            continue
+    return ids
 
 
 @require_GET

@@ -18,6 +18,7 @@ from workflows.actions import registry
 # Codes any step may end with, whatever its action (see docs/actions.md).
 COMMON_CODES = (
     ("template_error", "a template in the config failed"),
+    ("template_budget", "a template in the config ran too long or made too much text"),
     ("invalid_config", "the templated config does not fit the action"),
     ("error", "the action failed unexpectedly"),
 )

@@ -23,8 +23,15 @@ class TokenAuth(HttpBearer):
 
 
 def _check_size(request):
+    declared = request.META.get("CONTENT_LENGTH")
+    if not declared and request.content_type == "multipart/form-data":
+        # Django reads a form body only as far as its declared length: without one
+        # (a chunked upload) it would see no file at all and say "file: Field required".
+        raise ApiError(
+            411, "length_required", "Send the upload with a Content-Length header (not chunked)."
+        )
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(declared or 0)
     except ValueError:
         length = 0
     if length > settings.API_MAX_BODY_BYTES:

@@ -192,7 +192,7 @@ def update_entry(
 
 @router.post(
     "/silo/entries/{entry_id}/attachments",
-    response=responses({201: AttachmentOut}, 404),
+    response=responses({201: AttachmentOut}, 404, 411),
     summary="Upload an attachment",
 )
 def upload_attachment(request, entry_id: uuid.UUID, file: File[UploadedFile]):

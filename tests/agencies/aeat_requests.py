@@ -110,3 +110,36 @@ def census(nif, name):
     xmlns:vnif="{VNIF}"><soapenv:Header/><soapenv:Body><vnif:VNifV2Ent>
   <vnif:Contribuyente><vnif:Nif>{nif}</vnif:Nif><vnif:Nombre>{name}</vnif:Nombre>
   </vnif:Contribuyente></vnif:VNifV2Ent></soapenv:Body></soapenv:Envelope>""".encode()
+
+
+def anulacion(issuer, number, *, date="13-09-2024", previous):
+    """``(xml, fingerprint)`` of a RegistroAnulacion of ``number``, chained to
+    ``previous`` ``(number, date, fingerprint)``."""
+    text = (
+        f"IDEmisorFacturaAnulada={issuer}&NumSerieFacturaAnulada={number}"
+        f"&FechaExpedicionFacturaAnulada={date}&Huella={previous[2]}"
+        f"&FechaHoraHusoGenRegistro={GENERATED}"
+    )
+    fingerprint = hashlib.sha256(text.encode()).hexdigest().upper()
+    xml = f"""<sf:RegistroAnulacion xmlns:sf="{SF}">
+  <sf:IDVersion>1.0</sf:IDVersion>
+  <sf:IDFactura><sf:IDEmisorFacturaAnulada>{issuer}</sf:IDEmisorFacturaAnulada>
+    <sf:NumSerieFacturaAnulada>{number}</sf:NumSerieFacturaAnulada>
+    <sf:FechaExpedicionFacturaAnulada>{date}</sf:FechaExpedicionFacturaAnulada></sf:IDFactura>
+  <sf:Encadenamiento><sf:RegistroAnterior><sf:IDEmisorFactura>{issuer}</sf:IDEmisorFactura>
+    <sf:NumSerieFactura>{previous[0]}</sf:NumSerieFactura>
+    <sf:FechaExpedicionFactura>{previous[1]}</sf:FechaExpedicionFactura>
+    <sf:Huella>{previous[2]}</sf:Huella></sf:RegistroAnterior></sf:Encadenamiento>
+  <sf:SistemaInformatico><sf:NombreRazon>Workflow console</sf:NombreRazon>
+    <sf:NIF>B12345674</sf:NIF>
+    <sf:NombreSistemaInformatico>Workflow console</sf:NombreSistemaInformatico>
+    <sf:IdSistemaInformatico>WC</sf:IdSistemaInformatico><sf:Version>0.1.0</sf:Version>
+    <sf:NumeroInstalacion>1</sf:NumeroInstalacion>
+    <sf:TipoUsoPosibleSoloVerifactu>S</sf:TipoUsoPosibleSoloVerifactu>
+    <sf:TipoUsoPosibleMultiOT>S</sf:TipoUsoPosibleMultiOT>
+    <sf:IndicadorMultiplesOT>N</sf:IndicadorMultiplesOT></sf:SistemaInformatico>
+  <sf:FechaHoraHusoGenRegistro>{GENERATED}</sf:FechaHoraHusoGenRegistro>
+  <sf:TipoHuella>01</sf:TipoHuella>
+  <sf:Huella>{fingerprint}</sf:Huella>
+</sf:RegistroAnulacion>"""
+    return xml, fingerprint

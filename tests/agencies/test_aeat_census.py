@@ -11,7 +11,7 @@ from tests.agencies.conftest import configure
 from tests.jobs.flows import block, ok, run_flow
 from workflows.actions.registry import get
 
-DATA = Path(__file__).parent / "data"  # GOBL examples copied from the shared reference
+DATA = Path(__file__).parent / "gobl"  # GOBL examples copied from the shared reference
 FAST = {"max_attempts": 3, "backoff_s": 0}
 FREELANCE = "es-invoice-es-es-freelance.json"  # customer ES 54387763P, Sample Consumer
 

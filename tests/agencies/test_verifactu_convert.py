@@ -577,3 +577,56 @@ def test_anything_else_the_schema_refuses_is_caught_before_sending():
     code, message = refused(invoice(customer=party))
     assert code == "invalid_record"
     assert "CodigoPais" in message and "ZZ" in message
+
+
+def test_amounts_are_rounded_half_up_to_cents():
+    doc = with_rates(
+        invoice(), rate("standard", "10.005", "21.0%", "2.1015", op_class="S1", regime="01")
+    )
+    rows, tax, total = details(doc)
+    assert (rows[0]["BaseImponibleOimporteNoSujeto"], rows[0]["CuotaRepercutida"]) == (
+        "10.01",
+        "2.10",
+    )
+    assert (tax, total) == ("2.10", "12.11")
+
+
+# -- the software's identity ------------------------------------------------------------
+
+
+def test_the_software_identity_comes_from_the_settings(settings):
+    settings.VERIFACTU_SOFTWARE = {"name": "Acme IT S.L.", "nif": "B11111111", "installation": "42"}
+    software = verifactu.Software.from_settings()
+    alta = xml_of(
+        verifactu.registration(invoice(), previous=None, generated_at=AT, software=software)
+    )
+    assert field(alta, "SistemaInformatico/NombreRazon") == "Acme IT S.L."
+    assert field(alta, "SistemaInformatico/NIF") == "B11111111"
+    assert field(alta, "SistemaInformatico/NumeroInstalacion") == "42"
+    assert field(alta, "SistemaInformatico/NombreSistemaInformatico") == "Workflow Console"
+
+
+def test_without_settings_the_issuer_produces_its_own_installation(settings):
+    settings.VERIFACTU_SOFTWARE = None
+    software = verifactu.Software.from_settings()
+    alta = xml_of(
+        verifactu.registration(invoice(), previous=None, generated_at=AT, software=software)
+    )
+    assert field(alta, "SistemaInformatico/NIF") == ISSUER
+    assert field(alta, "SistemaInformatico/NombreRazon") == "Provide One S.L."
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"system_id": "ABC"}, "at most|allows 2"),
+        ({"nif": "B1"}, "9-character"),
+        ({"installation": 7}, "plain text"),
+        ({"colour": "blue"}, "unknown keys: colour"),
+        ({"version": ""}, "cannot be empty"),
+    ],
+)
+def test_a_wrong_software_setting_says_which(settings, values, expected):
+    settings.VERIFACTU_SOFTWARE = values
+    with pytest.raises(ValueError, match=expected):
+        verifactu.Software.from_settings()

@@ -2,10 +2,10 @@
 answers as read (and as the local AEAT writes them), faults, and the QR address."""
 
 import re
-import socket
 from datetime import UTC, date, datetime
 
 import pytest
+from lxml import etree
 
 from tests.agencies.verifactu_samples import ISSUER, PREVIOUS, example, invoice, register
 from workflows.agencies.aeat import errors, schemas, verifactu
@@ -133,6 +133,33 @@ def test_a_fault_gives_the_aeat_code():
     assert errors.submission_level(caught.value.code)
 
 
+def fault_body(faultstring, faultcode="env:Client"):
+    return (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>'
+        f"<env:Fault><faultcode>{faultcode}</faultcode><faultstring>{faultstring}</faultstring>"
+        "</env:Fault></env:Body></env:Envelope>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "faultstring, code, message",
+    [
+        # As the AEAT words them (seen in the wild), with and without a space.
+        (
+            "Codigo[4102].El XML no cumple el esquema. Falta informar campo obligatorio.: Cabecera",
+            "4102",
+            "El XML no cumple el esquema. Falta informar campo obligatorio.: Cabecera",
+        ),
+        ("Codigo[4102]. El XML no cumple el esquema.", "4102", "El XML no cumple el esquema."),
+        ("Codigo[-904].Error técnico", "-904", "Error técnico"),
+    ],
+)
+def test_the_aeat_fault_strings_give_their_codes(faultstring, code, message):
+    with pytest.raises(verifactu.SoapFault) as caught:
+        verifactu.parse_submission_answer(fault_body(faultstring))
+    assert (caught.value.code, caught.value.message) == (code, message)
+
+
 def test_a_fault_without_an_aeat_code_keeps_the_soap_code():
     body = (
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
@@ -223,15 +250,24 @@ def test_validation_reports_what_is_wrong_and_where():
     assert problems[0].startswith("line ")
 
 
-def test_the_schemas_compile_without_the_network(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise AssertionError("the schemas reached for the network")
+def test_the_signature_schema_import_is_answered_from_the_repository(monkeypatch):
+    asked = []
+    resolve = schemas._Offline.resolve
 
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+    def spy(self, url, public_id, context):
+        asked.append(url)
+        return resolve(self, url, public_id, context)
+
+    monkeypatch.setattr(schemas._Offline, "resolve", spy)
     schemas.schema.cache_clear()
     try:
         assert schemas.validate(records(1)[0].xml) == []
+        assert schemas.XMLDSIG_URL in asked
+        # Without the local answer the import fails (the parser never goes online).
+        monkeypatch.setattr(schemas._Offline, "resolve", lambda *args: None)
+        schemas.schema.cache_clear()
+        with pytest.raises(etree.XMLSchemaParseError):
+            schemas.schema()
     finally:
         schemas.schema.cache_clear()
 
@@ -281,3 +317,15 @@ def test_the_qr_address_encodes_its_parameters():
     )
     assert "numserie=A%26B%201%2F2&" in url
     assert url.endswith("importe=-5.00")
+
+
+def test_comments_around_the_answer_do_not_matter():
+    body = verifactu.build_submission_answer(
+        verifactu.SubmissionAnswer("Correcto", 60, answer_lines()[:1]),
+        issuer=ISSUER,
+        issuer_name=NAME,
+    )
+    commented = body.replace(b"<env:Body>", b"<env:Body><!-- served by a proxy -->")
+    assert commented != body
+    assert schemas.validate(commented) == []
+    assert verifactu.parse_submission_answer(commented).state == "Correcto"

@@ -306,3 +306,63 @@ def test_a_put_with_a_key_another_job_holds_is_a_409_naming_the_id(alice_api, fl
 
     assert again.status_code == 409
     assert list(again.json()["fields"]) == ["id"]
+
+
+# --- 8. the smaller points -----------------------------------------------------------------
+
+UPLOAD = (
+    b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\nhello\r\n--x--\r\n"
+)
+
+
+def test_a_multipart_body_without_a_boundary_is_a_400_in_the_error_shape(alice_api, entry):
+    response = alice_api.client.post(
+        f"/api/v1/silo/entries/{entry.id}/attachments",
+        data=b"garbage--",
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert "multipart" in response.json()["message"]
+
+
+def test_an_upload_without_a_length_is_a_411(alice_api, entry):
+    response = alice_api.client.generic(
+        "POST",
+        f"/api/v1/silo/entries/{entry.id}/attachments",
+        UPLOAD,
+        content_type="multipart/form-data; boundary=x",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+    )
+
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required"
+    assert not entry.attachments.exists()
+
+
+def test_an_archived_workflow_is_reported_and_can_be_restored(alice_api, flow):
+    from workflows import lifecycle
+
+    alice_api.post("/jobs", {"workflow_id": str(flow.id), "args": {"a": "b"}})
+    assert lifecycle.remove(flow) == "archived"  # it has run, so it is kept
+
+    read = alice_api.get(f"/workflows/{flow.id}")
+    put = alice_api.put(f"/workflows/{flow.id}", INVOICE_FLOW)
+    patch = alice_api.patch(f"/workflows/{flow.id}", INVOICE_FLOW)
+
+    assert (read.status_code, put.status_code, patch.status_code) == (404, 409, 409)
+    for response in (read, put, patch):
+        assert response.json()["fields"] == {"id": "archived"}
+        assert f"/workflows/{flow.id}/restore" in response.json()["message"]
+    restored = alice_api.post(f"/workflows/{flow.id}/restore")
+    assert restored.status_code == 200
+    assert restored.json()["id"] == str(flow.id)
+    assert alice_api.get(f"/workflows/{flow.id}").status_code == 200
+    assert alice_api.patch(f"/workflows/{flow.id}", INVOICE_FLOW).status_code == 200
+
+
+def test_restoring_another_workspaces_workflow_is_a_404(bob_api, flow):
+    assert bob_api.post(f"/workflows/{flow.id}/restore").status_code == 404

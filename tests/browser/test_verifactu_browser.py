@@ -13,11 +13,13 @@ from silo.services import create_entry
 from tests.agencies.verifactu_samples import invoice
 from workflows import templates
 from workflows.agencies.aeat.local_server import LocalAEAT
-from workflows.agencies.demo import ISSUER, use_local_aeat
+from tests.agencies.conftest import configure
 from workflows.agencies.models import Record
 from workflows.services import create_workflow
 
 pytestmark = pytest.mark.browser
+
+ISSUER = "B98602642"  # the supplier of the GOBL examples, the demo's Spanish invoices
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def test_run_the_spanish_template_and_see_registration_qr_and_chain(
     screenshot,
 ):
     workspace = alice[1]
-    use_local_aeat(workspace)  # as demo_setup does for the demo workspace
+    configure(workspace, aeat, nif=ISSUER, name="Provide One S.L.")  # as make run does
     entry, _ = create_entry(workspace, invoice(code="004"))
     create_workflow(workspace, templates.get("spain-verifactu"))
     page = login("alice")

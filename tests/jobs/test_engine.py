@@ -175,9 +175,21 @@ def test_a_workflow_runs_only_on_entries_of_its_schema(alice):
 def test_the_same_key_gives_the_same_job(alice):
     workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
     first, created = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
-    again, created_again = create_job(alice[1], workflow, args={"a": "2"}, key="order-7")
+    again, created_again = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
     assert (created, created_again) == (True, False)
-    assert again.pk == first.pk and again.args == {"a": "1"}
+    assert again.pk == first.pk
+
+
+def test_the_same_key_with_other_args_is_a_conflict(alice):
+    from jobs.services import JobConflict
+
+    workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
+    first, _ = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
+    with pytest.raises(JobConflict) as conflict:
+        create_job(alice[1], workflow, args={"a": "2"}, key="order-7")
+    assert conflict.value.differs == ["args"]
+    first.refresh_from_db()
+    assert first.args == {"a": "1"}
 
 
 def test_steps_receive_a_stable_idempotency_key(alice):

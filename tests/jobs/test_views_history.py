@@ -186,3 +186,21 @@ def test_a_running_jobs_row_shows_the_step_it_is_on(alice_client, alice, setting
     row = alice_client.get(reverse("jobs:row", args=[job.pk])).content.decode()
 
     assert 'data-testid="job-step">step 2: Wait<' in row  # the action's name
+
+
+def test_a_new_job_is_fetched_as_its_row_alone_if_it_matches_the_filters(alice_client, alice, bob):
+    issue, remind = make_workflow(alice[1], "Issue"), make_workflow(alice[1], "Remind")
+    (issued,) = make_jobs(alice[1], issue, 1)
+    (reminded,) = make_jobs(alice[1], remind, 1)
+    (bobs,) = make_jobs(bob[1], make_workflow(bob[1]), 1)
+    page = history(alice_client, workflow=str(issue.pk)).content.decode()
+    rows_url = reverse("jobs:history_rows") + f"?workflow={issue.pk}"
+    assert f'data-live-rows="{rows_url}"' in page.replace("&amp;", "&")
+
+    ids = ",".join(str(job.pk) for job in (issued, reminded, bobs)) + ",not-an-id"
+    response = alice_client.get(rows_url + f"&jobs={ids}")
+
+    assert response.status_code == 200
+    assert shown(response) == [issued.pk]  # another workflow and bob's job are not rows
+    html = response.content.decode()
+    assert html.strip().startswith("<tr") and "<table" not in html

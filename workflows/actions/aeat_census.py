@@ -88,6 +88,8 @@ class LookUpAeatCensus(Action):
         "network",
         "dns",
     )
+    # Shown beside each code in the condition popover and the catalogue.
+    code_descriptions = ANSWERS
     max_attempts = 6
     backoff_s = 30.0
 

@@ -90,12 +90,12 @@ def load(p12: bytes, password: str) -> ClientCertificate:
         ) from None
     except Exception as error:  # an unsupported algorithm inside the file
         raise CertificateError(f"The file could not be opened: {error}.") from None
-    if certificate is None:
-        raise CertificateError("The file holds no certificate.")
-    if key is None:
+    if key is None and (certificate is not None or extra):
         raise CertificateError(
             "The file holds a certificate but not its private key: export it with the private key."
         )
+    if certificate is None or key is None:
+        raise CertificateError("The file holds no certificate with its private key.")
     one_time = secrets.token_urlsafe(24).encode()
     chain = [certificate, *(extra or [])]
     return ClientCertificate(

@@ -222,7 +222,8 @@ class LocalAEAT:
             self._server.server_close()
             self._thread.join(timeout=10)
             self._server = None
-        self._db.close()
+        with self._lock:  # every use of the database holds it: none is half done
+            self._db.close()
         if self._temporary:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -234,7 +235,9 @@ class LocalAEAT:
 
     @property
     def url(self):
-        host = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
+        """By address, not "localhost": a name may resolve to ::1 first, where this
+        server does not listen. Its certificate names 127.0.0.1 and localhost."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"https://{host}:{self.port}"
 
     @property
@@ -392,8 +395,13 @@ class LocalAEAT:
         return [dict(row) for row in rows]
 
     def held(self, issuer=None):
-        """The records the AEAT holds (accepted, with or without errors)."""
-        return [r for r in self.records(issuer) if r["state"] != "Incorrecto"]
+        """The registrations the AEAT holds (accepted, with or without errors; not
+        replaced by a correction), each once; ``cancelled`` says if one was cancelled."""
+        return [
+            r
+            for r in self.records(issuer)
+            if r["kind"] == "alta" and r["state"] != "Incorrecto" and not r["superseded"]
+        ]
 
     def submissions(self):
         with self._lock:
@@ -422,9 +430,11 @@ class LocalAEAT:
                 code TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
                 fingerprint TEXT NOT NULL, previous TEXT NOT NULL DEFAULT '',
                 cancelled INTEGER NOT NULL DEFAULT 0, chained INTEGER NOT NULL DEFAULT 0,
+                superseded INTEGER NOT NULL DEFAULT 0,
                 received_at TEXT NOT NULL,
                 xml TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS records_invoice ON records (issuer, num_series, issue_date);
+            CREATE INDEX IF NOT EXISTS records_fingerprint ON records (issuer, fingerprint);
             CREATE TABLE IF NOT EXISTS heads (
                 issuer TEXT PRIMARY KEY, num_series TEXT, issue_date TEXT, fingerprint TEXT);
             CREATE TABLE IF NOT EXISTS waits (issuer TEXT PRIMARY KEY, until REAL);
@@ -434,6 +444,16 @@ class LocalAEAT:
             """
         )
 
+    @contextlib.contextmanager
+    def _transaction(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     # ---- the services --------------------------------------------------------------
 
     def handle_soap(self, path, body, holder_nif):
@@ -442,7 +462,7 @@ class LocalAEAT:
             down, slow = self._failures["down"], self._failures["slow"]
         if slow:
             self._stopping.wait(slow)
-        if down:
+        if down or self._stopping.is_set():
             return 503, {"Retry-After": "30"}, b"<html><body>Servicio no disponible</body></html>"
         try:
             operation = _operation(body)
@@ -463,6 +483,8 @@ class LocalAEAT:
         except Fault as fault:
             headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after else {}
             return fault.status, headers, _fault_envelope(fault)
+        except sqlite3.ProgrammingError:  # stopped while this request was in flight
+            return 503, {"Retry-After": "30"}, b"<html><body>Servicio detenido</body></html>"
         return 200, {}, _envelope(answer)
 
     def _register(self, operation, holder_nif):
@@ -488,17 +510,20 @@ class LocalAEAT:
                 )
             submission = uuid.uuid4().hex[:20].upper()
             received = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-            lines = [
-                self._record(registro[0], issuer, submission, received) for registro in registros
-            ]
-            self._db.execute(
-                "INSERT INTO submissions (id, issuer, received_at, records) VALUES (?, ?, ?, ?)",
-                (submission, issuer, received, len(lines)),
-            )
-            self._db.execute(
-                "INSERT OR REPLACE INTO waits (issuer, until) VALUES (?, ?)",
-                (issuer, now + self.wait_seconds),
-            )
+            with self._transaction():  # a submission is held whole or not at all
+                lines = [
+                    self._record(registro[0], issuer, submission, received)
+                    for registro in registros
+                ]
+                self._db.execute(
+                    "INSERT INTO submissions (id, issuer, received_at, records) "
+                    "VALUES (?, ?, ?, ?)",
+                    (submission, issuer, received, len(lines)),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO waits (issuer, until) VALUES (?, ?)",
+                    (issuer, now + self.wait_seconds),
+                )
         states = {line["state"] for line in lines}
         overall = (
             "Correcto"
@@ -535,7 +560,8 @@ class LocalAEAT:
         }
         held = self._db.execute(
             "SELECT * FROM records WHERE issuer = ? AND num_series = ? AND issue_date = ? "
-            "AND kind = 'alta' AND state != 'Incorrecto' ORDER BY id DESC LIMIT 1",
+            "AND kind = 'alta' AND state != 'Incorrecto' AND superseded = 0 "
+            "ORDER BY id DESC LIMIT 1",
             (emitter, number, date),
         ).fetchone()
         resent = self._db.execute(
@@ -585,6 +611,8 @@ class LocalAEAT:
             line.update(state="AceptadoConErrores", code=code, description=ERRORS.get(code, ""))
         if kind == "anulacion":
             self._db.execute("UPDATE records SET cancelled = 1 WHERE id = ?", (held["id"],))
+        elif held is not None:  # a correction (Subsanacion S) replaces what was held
+            self._db.execute("UPDATE records SET superseded = 1 WHERE id = ?", (held["id"],))
         return self._store(line, submission, received, given, previous, record)
 
     def _chain_problem(self, record, issuer):
@@ -645,7 +673,7 @@ class LocalAEAT:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM records WHERE issuer = ? AND kind = 'alta' "
-                "AND state != 'Incorrecto' AND issue_date LIKE ? ORDER BY id",
+                "AND state != 'Incorrecto' AND superseded = 0 AND issue_date LIKE ? ORDER BY id",
                 (issuer, f"%-{month}-{year}"),
             ).fetchall()
         rows = [r for r in rows if not number or r["num_series"] == number]
@@ -704,6 +732,8 @@ class LocalAEAT:
                 return 200, self.status()
         except (ValueError, KeyError, TypeError) as error:
             return 400, {"error": str(error)}
+        except sqlite3.ProgrammingError:  # stopped while this request was in flight
+            return 503, {"error": "stopped"}
         return 404, {"error": f"no control {method} {path}"}
 
 

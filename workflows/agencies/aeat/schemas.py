@@ -10,6 +10,7 @@ element of the service: a request (``RegFactuSistemaFacturacion``,
 
 import functools
 import re
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -66,9 +67,16 @@ def schema():
     return etree.XMLSchema(document)
 
 
+_threads = threading.local()  # an lxml parser is not shared between threads
+
+
 def parser():
     """A parser for XML from outside (requests, answers): no entities, no network."""
-    return etree.XMLParser(no_network=True, load_dtd=False, resolve_entities=False, huge_tree=False)
+    if not hasattr(_threads, "parser"):
+        _threads.parser = etree.XMLParser(
+            no_network=True, load_dtd=False, resolve_entities=False, huge_tree=False
+        )
+    return _threads.parser
 
 
 def parse(xml):
@@ -80,9 +88,9 @@ def body_element(root):
     """The element to validate: a SOAP envelope's body content, or ``root`` itself."""
     if root.tag == f"{{{SOAP_ENV}}}Envelope":
         body = root.find(f"{{{SOAP_ENV}}}Body")
-        if body is None or len(body) == 0:
+        if body is None:
             return None
-        return body[0]
+        return next((child for child in body if isinstance(child.tag, str)), None)
     return root
 
 
@@ -99,8 +107,13 @@ def validate(xml):
     element = body_element(root)
     if element is None:
         return ["the SOAP envelope has no body element"]
+    return validate_element(element)
+
+
+def validate_element(element):
+    """Schema errors of a parsed (or built) lxml element; empty when valid."""
     compiled = schema()
-    if compiled.validate(etree.ElementTree(element)):
+    if compiled.validate(element):
         return []
     return [
         f"line {error.line}: {_NAMESPACE.sub('', error.message)}" for error in compiled.error_log

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -36,6 +36,8 @@ SOAP_ENV = schemas.SOAP_ENV
 VERSION = "1.0"
 MADRID = ZoneInfo("Europe/Madrid")
 MAX_RECORDS = 1000  # per request, the AEAT's limit
+LINE_STATES = ("Correcto", "AceptadoConErrores", "Incorrecto")  # of a submitted record
+HELD_STATES = ("Correcto", "AceptadoConErrores", "Anulado")  # of a record the AEAT holds
 QR_BASES = {
     "production": "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR",
     "test": "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR",
@@ -65,6 +67,10 @@ EU = frozenset(
 )
 ISO_COUNTRY = {"EL": "GR", "XI": "GB"}  # GOBL's tax country codes that ISO spells otherwise
 _CENT = Decimal("0.01")
+_TOO_LARGE = Decimal(10) ** 12
+# Characters XML 1.0 cannot carry: dropped where a value is read, so that what the XML
+# says and what the fingerprint hashes are the same text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class ConversionError(Exception):
@@ -120,6 +126,8 @@ class Software:
     def __post_init__(self):
         for name, limit in self._LIMITS.items():
             value = getattr(self, name)
+            if not isinstance(value, str) or _NOT_XML.search(value):
+                raise ValueError(f"VERIFACTU_SOFTWARE[{name!r}] must be plain text")
             if len(value) > limit:
                 raise ValueError(
                     f"VERIFACTU_SOFTWARE[{name!r}] is {len(value)} characters long; "
@@ -298,12 +306,12 @@ def now():
 
 
 def _money(value):
-    value = value.quantize(_CENT)
+    value = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     return format(abs(value) if value == 0 else value, "f")
 
 
 def _rate(value):
-    text = format(value.quantize(_CENT).normalize(), "f")
+    text = format(value.quantize(_CENT, rounding=ROUND_HALF_UP).normalize(), "f")
     return "0" if text in ("-0", "0") else text
 
 
@@ -393,7 +401,10 @@ def _list(value):
 
 
 def _text(value):
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+    """A scalar of the document as text; objects and lists (malformed input) as ""."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return _NOT_XML.sub("", str(value)).strip()
 
 
 def _invoice(doc):
@@ -419,6 +430,10 @@ def _decimal(value, where):
         raise ConversionError("bad_amount", f"{where}: {value!r} is not a number.") from None
     if not result.is_finite():
         raise ConversionError("bad_amount", f"{where}: {value!r} is not a number.")
+    if abs(result) >= _TOO_LARGE:
+        raise ConversionError(
+            "bad_amount", f"{where}: {value!r} is larger than the AEAT's 12 digits."
+        )
     return result
 
 
@@ -459,7 +474,7 @@ def _supplier(invoice):
     return code, name[:120]
 
 
-def _identity(invoice, sent_to_aeat=True):
+def _identity(invoice):
     """Issuer NIF and name, number and issue date: what identifies an invoice."""
     issuer, issuer_name = _supplier(invoice)
     code = _text(invoice.get("code"))
@@ -485,7 +500,7 @@ def _tax_ext(invoice, key, required=True):
     return value
 
 
-def _party(party, issued, where):
+def _party(party, where):
     """``(NombreRazon, NIF | None, IDOtro | None)``, or None without any identification."""
     party = _mapping(party)
     name = _text(party.get("name"))
@@ -603,8 +618,8 @@ def _detail(rate, tax, where, sign):
     regime = _text(ext.get(EXT_REGIME))
     if tax in ("01", "03") and not regime:
         raise ConversionError("missing_extension", f"{where}.ext.{EXT_REGIME}: missing.")
-    percent = rate.get("percent")
-    exempt = _text(ext.get(EXT_EXEMPT)) if percent in (None, "") else ""
+    percent = _text(rate.get("percent"))
+    exempt = "" if percent else _text(ext.get(EXT_EXEMPT))
     op_class = "" if exempt else _text(ext.get(EXT_OP_CLASS))
     if not exempt and not op_class:
         raise ConversionError(
@@ -625,7 +640,7 @@ def _detail(rate, tax, where, sign):
         surcharge=None,
     )
     if op_class == "S1":
-        if percent in (None, ""):
+        if not percent:
             raise ConversionError("missing_field", f"{where}.percent: a taxed (S1) rate needs it.")
         detail.rate = _rate(_decimal(percent, f"{where}.percent"))
         detail.amount = amount
@@ -751,14 +766,13 @@ def _serialize(element):
 def _checked(element):
     """The record's bytes, after checking them against the AEAT's schema: one invalid
     record would make the AEAT reject a whole batch (code 4102), so none leaves here."""
-    xml = _serialize(element)
-    problems = schemas.validate(xml)
+    problems = schemas.validate_element(element)
     if problems:
         raise ConversionError(
             "invalid_record",
             "The record does not satisfy the AEAT's schema: " + "; ".join(problems[:3]),
         )
-    return xml
+    return _serialize(element)
 
 
 def registration(doc, *, previous, generated_at, software, correction=None):
@@ -850,9 +864,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
             )
         _sf(record, "EmitidaPorTerceroODestinatario", issuer_type)
         if issuer_type == "T":
-            third = _party(
-                _mapping(invoice.get("ordering")).get("issuer"), issued, "ordering.issuer"
-            )
+            third = _party(_mapping(invoice.get("ordering")).get("issuer"), "ordering.issuer")
             if third is None:
                 raise ConversionError(
                     "missing_field",
@@ -861,7 +873,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
                 )
             _person(record, "Tercero", *third)
     if invoice_type not in SIMPLIFIED:
-        customer = _party(invoice.get("customer"), issued, "customer")
+        customer = _party(invoice.get("customer"), "customer")
         if customer is None:
             raise ConversionError(
                 "no_customer",
@@ -915,7 +927,7 @@ def registration(doc, *, previous, generated_at, software, correction=None):
         issue_date=issued,
         total=_money(total),
         fingerprint=huella,
-        generated_at=generated_at,
+        generated_at=generated_at.replace(microsecond=0),
         xml=_checked(record),
         invoice_type=invoice_type,
         previous=previous,
@@ -959,7 +971,7 @@ def cancellation(
         issue_date=issued,
         total="",
         fingerprint=huella,
-        generated_at=generated_at,
+        generated_at=generated_at.replace(microsecond=0),
         xml=_checked(record),
         previous=previous,
     )
@@ -1032,7 +1044,7 @@ def query(*, issuer, issuer_name, year, month, num_series=None, after=None):
 
 
 def _local(element):
-    return etree.QName(element).localname
+    return element.tag.rpartition("}")[2]
 
 
 def _child(element, name):
@@ -1064,7 +1076,7 @@ def _body(xml, expected):
         raise AnswerError("the SOAP envelope has no body")
     if _local(element) == "Fault":
         message = _find(element, "faultstring") or _find(element, "Reason", "Text")
-        match = re.match(r"\s*Codigo\[(\d+)\]\.?\s*(.*)", message, re.DOTALL)
+        match = re.match(r"\s*Codigo\[(-?\d+)\]\.?\s*(.*)", message, re.DOTALL)
         if match:
             raise SoapFault(match.group(1), match.group(2).strip())
         raise SoapFault(_find(element, "faultcode") or "Fault", message)
@@ -1080,6 +1092,12 @@ def _answer_date(value, where):
         raise AnswerError(f"{where}: {value!r} is not a dd-mm-yyyy date") from None
 
 
+def _state(value, known):
+    if value not in known:
+        raise AnswerError(f"EstadoRegistro: unexpected {value!r} (expected {', '.join(known)})")
+    return value
+
+
 def parse_submission_answer(body):
     """The AEAT's answer to a ``RegFactuSistemaFacturacion``: raises ``SoapFault`` for a
     fault (a whole submission refused) and ``AnswerError`` for anything else unexpected."""
@@ -1088,7 +1106,7 @@ def parse_submission_answer(body):
     wait = _find(answer, "TiempoEsperaEnvio")
     if state not in ("Correcto", "ParcialmenteCorrecto", "Incorrecto"):
         raise AnswerError(f"EstadoEnvio: unexpected {state!r}")
-    if not wait.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", wait):
         raise AnswerError(f"TiempoEsperaEnvio: unexpected {wait!r}")
     lines = []
     for line in _children(answer, "RespuestaLinea"):
@@ -1100,7 +1118,7 @@ def parse_submission_answer(body):
                 issue_date=_answer_date(
                     _find(line, "IDFactura", "FechaExpedicionFactura"), "FechaExpedicionFactura"
                 ),
-                state=_find(line, "EstadoRegistro"),
+                state=_state(_find(line, "EstadoRegistro"), LINE_STATES),
                 code=_find(line, "CodigoErrorRegistro"),
                 description=_find(line, "DescripcionErrorRegistro"),
                 duplicate=Duplicate(
@@ -1132,7 +1150,7 @@ def parse_query_answer(body):
                     _find(entry, "IDFactura", "FechaExpedicionFactura"), "FechaExpedicionFactura"
                 ),
                 fingerprint=_find(entry, "DatosRegistroFacturacion", "Huella"),
-                state=_find(entry, "EstadoRegistro", "EstadoRegistro"),
+                state=_state(_find(entry, "EstadoRegistro", "EstadoRegistro"), HELD_STATES),
                 code=_find(entry, "EstadoRegistro", "CodigoErrorRegistro"),
                 description=_find(entry, "EstadoRegistro", "DescripcionErrorRegistro"),
             )
@@ -1158,7 +1176,7 @@ def read_submission(body):
     head = _child(_child(request, "Cabecera"), "ObligadoEmision")
     records = []
     for line in _children(request, "RegistroFactura"):
-        element = line[0] if len(line) else None
+        element = next((child for child in line if isinstance(child.tag, str)), None)
         if element is None:
             raise AnswerError("an empty RegistroFactura")
         records.append(_read_record(element))
