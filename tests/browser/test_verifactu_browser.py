@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from silo.services import create_entry
+from tests.agencies.conftest import configure
 from tests.agencies.verifactu_samples import invoice
 from workflows import templates
 from workflows.agencies.aeat.local_server import LocalAEAT
-from tests.agencies.conftest import configure
 from workflows.agencies.models import Record
 from workflows.services import create_workflow
 
