@@ -464,6 +464,14 @@ def waiting_for(record, credentials, *, since, now=None):
         taken = take_batch(record.chain, now)
         if isinstance(taken, Batch):
             send(taken, credentials)
+            if any(r.pk == record.pk for r in taken.records):
+                record.refresh_from_db()
+                if record.state not in FINAL_STATES and not refused_since(record, since):
+                    raise TryLater(
+                        "no_answer",
+                        "The AEAT's answer did not speak of this record; it is asked "
+                        "about before it is sent again.",
+                    )
             continue
         if taken is None:  # nothing queued: another job settled it just now
             record.refresh_from_db()
