@@ -219,3 +219,17 @@ def test_fifty_concurrent_appends_give_fifty_records_no_fork_no_gap(transactiona
     records = assert_whole(workspace)
     assert len(records) == 50
     assert len({r.num_series for r in records}) == 50
+
+
+def test_a_chain_cannot_be_deleted_alone_but_goes_with_its_workspace(alice):
+    from django.db.models import RestrictedError
+
+    _, workspace = alice
+    append(workspace, "F-1")
+    append(workspace, "F-2")
+
+    with pytest.raises(RestrictedError):
+        Chain.objects.get().delete()
+    workspace.delete()
+
+    assert not Chain.objects.exists() and not Record.objects.exists()
