@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from jobs import live
 from jobs import selectors as job_selectors
 from jobs.models import Job
@@ -178,7 +178,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def run_panel(request, entry_id):
     """The Run Workflow panel: search and pick a workflow of the entry's schema."""
     entry = get_scoped_or_404(request, Entry, pk=entry_id)

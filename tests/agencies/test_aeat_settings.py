@@ -119,7 +119,7 @@ def test_members_cannot_see_or_change_it_and_another_workspace_sees_its_own(alic
     from django.contrib.auth import get_user_model
 
     carol = get_user_model().objects.create_user("carol", password="x")
-    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.MEMBER)
+    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.EDITOR)
     member.force_login(carol)
     owner_of_other = Client()
     owner_of_other.force_login(user)

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
-from console.settings_views import owner_required
-from console.workspaces import workspace_required
+from console.workspaces import Role, workspace_required
 from workflows.agencies.aeat import certificates, credentials
 from workflows.agencies.aeat.verifactu import Software
 from workflows.agencies.settings_forms import CertificateForm, IssuerForm
@@ -65,15 +64,13 @@ def software_identity(current):
 
 
 @require_GET
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def page(request):
     return render(request, "agencies/settings.html", _context(request))
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def issuer(request):
     form = IssuerForm(request.POST, instance=credentials.settings_of(request.workspace))
     if not form.is_valid():
@@ -88,8 +85,7 @@ def issuer(request):
 @sensitive_post_parameters("password")
 @sensitive_variables("form")
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def certificate(request):
     form = CertificateForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -104,8 +100,7 @@ def certificate(request):
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def remove_certificate(request):
     credentials.remove_certificate(request.workspace)
     messages.success(
