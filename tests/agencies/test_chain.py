@@ -44,9 +44,9 @@ def append(workspace, number, **kw):
     return chain.append(found, build=builder(number, **kw), environment="local")
 
 
-def assert_whole(workspace):
+def assert_whole(workspace, issuer=ISSUER):
     """Every record chains to the one before: no fork, no gap."""
-    found = Chain.objects.get(workspace=workspace, issuer=ISSUER)
+    found = Chain.objects.get(workspace=workspace, issuer=issuer)
     records = list(Record.objects.filter(chain=found).order_by("seq"))
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     assert records[0].previous_fingerprint == ""

@@ -85,7 +85,7 @@ def test_workers_killed_between_sending_and_recording_fork_nothing_and_send_once
 
     assert kills == KILLS
     assert jobs.filter(status=Status.OK).count() == JOBS
-    records = assert_whole(workspace)
+    records = assert_whole(workspace, ISSUER)
     assert len(records) == JOBS
     assert {r.state for r in records} == {"accepted"}
     held = aeat.held(ISSUER)

@@ -54,7 +54,7 @@ def test_fifty_concurrent_jobs_chain_fifty_records_and_the_aeat_holds_each_once(
 
     assert all(worker.error is None for worker in workers)
     assert jobs.filter(status=Status.OK).count() == JOBS
-    records = assert_whole(workspace)
+    records = assert_whole(workspace, ISSUER)
     assert len(records) == JOBS and {r.state for r in records} == {"accepted"}
     held = aeat.held(ISSUER)
     assert len(held) == JOBS
