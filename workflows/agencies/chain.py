@@ -210,11 +210,11 @@ def send(batch, credentials):
     frees the chain for the next attempt; what may have arrived stays uncertain.
     """
     chain = batch.submission.chain
+    held, request, answer_body, answer = {}, b"", b"", None
     try:
-        held = _ask(chain, batch.unsure, credentials) if batch.unsure else {}
+        if batch.unsure:
+            held = _ask(chain, batch.unsure, credentials)
         to_send = [r for r in batch.records if r.pk not in held]
-        request = answer_body = b""
-        answer = None
         if to_send:
             request = verifactu.submission(
                 [conversion_record(r) for r in to_send],
