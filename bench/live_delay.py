@@ -1,6 +1,7 @@
-"""How long from a step finishing in a worker to the browser showing it?
+"""How long from a step finishing in a worker to the browser showing it? And from a
+job being created, or changing status, to History showing it?
 
-    .venv/bin/python bench/live_delay.py [--steps 100]                 # embedded
+    .venv/bin/python bench/live_delay.py [--steps 100] [--history-jobs 20]   # embedded
     .venv/bin/python -m tests.services -- .venv/bin/python bench/live_delay.py   # Redis
 
 Starts the console as it runs for real: Daphne serving ``console.asgi`` and a
@@ -14,6 +15,15 @@ short ``delay.wait`` steps (so steps end one by one, a clock tick apart). A
 MutationObserver records when each step first shows as OK in the live timeline; the
 delay of a step is that moment minus the step's ``finished_at`` as the worker wrote it
 (same machine, same clock). Prints the median, 95th percentile and maximum in ms.
+
+Then History: 50 finished jobs fill its first page, History is open in one tab and
+other pages in others (a waiting job's page, a second History), and ``--history-jobs``
+jobs are created one after another from this process (as the API or a trigger in
+another process would), each two short waits long. A MutationObserver on History
+records when each job's row first appears and when it first shows each status; the
+delays are those moments minus the ``at`` of the job's change rows (committed in
+the same transaction as the change). Statuses a row skipped because the next one
+came first (RUN and WAIT a few ms apart) are counted, not timed.
 """
 
 import argparse
@@ -34,6 +44,22 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 
+OBSERVE_HISTORY = """() => {
+  window.rowSeen = {};
+  const look = () => {
+    const now = Date.now();
+    for (const row of document.querySelectorAll("#jobs tr[data-job]")) {
+      const seen = window.rowSeen[row.getAttribute("data-job")] ||= {};
+      if (!("new" in seen)) seen.new = now;
+      const badge = row.querySelector("[data-testid=job-status]");
+      const status = badge ? badge.classList[1] : "";
+      if (status && !(status in seen)) seen[status] = now;
+    }
+  };
+  new MutationObserver(look).observe(document.body, {childList: true, subtree: true});
+  look();
+}"""
+
 OBSERVE = """() => {
   window.shownAt = {};
   const look = () => {
@@ -51,6 +77,7 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--wait", type=float, default=0.05, help="each step's delay.wait (s)")
+    parser.add_argument("--history-jobs", type=int, default=20, help="jobs History watches")
     return parser.parse_args()
 
 
@@ -75,6 +102,116 @@ def wait_for_port(port, process, seconds=30):
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def watch_history(browser, page, workspace, count):
+    """History open with 50 rows and other pages open; ``count`` jobs created one after
+    another. Returns ``(jobs, rowSeen)``."""
+    from jobs.models import Job
+    from jobs.services import create_job
+    from workflows.services import create_workflow
+
+    filler, _ = create_workflow(
+        workspace,
+        {
+            "name": "One step",
+            "schema": "bill/invoice",
+            "steps": [{"provider": "simulate.outcome", "config": {"status": "OK"}}],
+        },
+    )
+    for number in range(50):
+        create_job(workspace, filler, args={"filler": str(number)})
+    long_wait, _ = create_workflow(
+        workspace,
+        {
+            "name": "Waits ten minutes",
+            "schema": "bill/invoice",
+            "steps": [{"provider": "delay.wait", "config": {"seconds": 600}}],
+        },
+    )
+    waiting, _ = create_job(workspace, long_wait, args={"open": "page"})
+    from jobs import tasks
+
+    tasks.wake_workers()
+    deadline = time.monotonic() + 60
+    while Job.objects.filter(workspace=workspace, status__in=("QUEUED", "RUN")).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the filler jobs did not finish")
+        time.sleep(0.2)
+    watched, _ = create_workflow(
+        workspace,
+        {
+            "name": "Two short waits",
+            "schema": "bill/invoice",
+            "steps": [
+                {"id": "first", "provider": "delay.wait", "config": {"seconds": 0.3}},
+                {"id": "second", "provider": "delay.wait", "config": {"seconds": 0.3}},
+            ],
+        },
+    )
+    page.goto(f"/jobs/{waiting.pk}/")  # a job page listening
+    other = page.context.new_page()
+    other.goto("/jobs/")  # a second History
+    history = page.context.new_page()
+    frames = {}  # change id -> when History's socket received it (epoch ms)
+
+    def on_frame(payload):
+        message = json.loads(payload)
+        if "change" in message:
+            frames.setdefault(message["change"], time.time() * 1000)
+
+    history.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    history.goto("/jobs/")
+    for tab in (page, other, history):
+        tab.wait_for_function("document.documentElement.dataset.live === 'connected'")
+    rows = history.locator("#jobs tr[data-job]").count()
+    print(f"  History: {rows} rows shown, 3 pages open", flush=True)
+    history.evaluate(OBSERVE_HISTORY)
+    jobs = []
+    for number in range(count):
+        job, _ = create_job(workspace, watched, args={"history": str(number)})
+        jobs.append(job)
+        history.wait_for_function(
+            f"(window.rowSeen['{job.pk}'] || {{}}).OK !== undefined", timeout=30_000
+        )
+        time.sleep(0.3)  # some quiet between jobs, as when operators start them
+    return jobs, history.evaluate("window.rowSeen"), frames
+
+
+def report_history(jobs, seen, frames):
+    from jobs.models import Change
+
+    new_rows, changes, skipped, to_socket = [], [], 0, []
+    for job in jobs:
+        shown = seen.get(str(job.pk), {})
+        firsts = {}
+        for change in Change.objects.filter(job_id=job.pk).order_by("id"):
+            at = change.at.astimezone(UTC).timestamp() * 1000
+            firsts.setdefault(change.status, at)
+            if change.id in frames:
+                to_socket.append(frames[change.id] - at)
+        new_rows.append(shown["new"] - firsts["QUEUED"])
+        for status, at in firsts.items():
+            if status == "QUEUED":
+                continue
+            if status in shown:
+                changes.append(shown[status] - at)
+            else:
+                skipped += 1
+    print(
+        f"  History, of which change written -> History's socket message (ms): median "
+        f"{statistics.median(to_socket):.0f}, p95 {percentile(to_socket, 0.95):.0f}"
+    )
+    print(
+        f"  History, new row (job created -> row shown, ms): median "
+        f"{statistics.median(new_rows):.0f}, p95 {percentile(new_rows, 0.95):.0f}, "
+        f"max {max(new_rows):.0f} ({len(new_rows)} jobs)"
+    )
+    print(
+        f"  History, status change (change committed -> row shows it, ms): median "
+        f"{statistics.median(changes):.0f}, p95 {percentile(changes, 0.95):.0f}, "
+        f"max {max(changes):.0f} ({len(changes)} changes; {skipped} overtaken by the next)"
+    )
 
 
 def main():
@@ -139,7 +276,7 @@ def main():
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
-            page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
+            page = browser.new_context(base_url=f"http://127.0.0.1:{port}").new_page()
             frames = {}  # change id -> when its message reached the browser (epoch ms)
 
             def on_frame(payload):
@@ -169,6 +306,11 @@ def main():
             )
             shown = page.evaluate("window.shownAt")
             elapsed = time.monotonic() - started
+            history = (
+                watch_history(browser, page, workspace, arguments.history_jobs)
+                if arguments.history_jobs
+                else None
+            )
             browser.close()
 
         finished = {
@@ -191,6 +333,8 @@ def main():
             f"p95 {percentile(delays, 0.95):.0f}, max {max(delays):.0f}, "
             f"min {min(delays):.0f}"
         )
+        if history:
+            report_history(*history)
     finally:
         for process in (worker, web):
             process.terminate()

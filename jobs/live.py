@@ -10,7 +10,8 @@ it through ``jobs.consumers.LiveConsumer`` in one of two ways:
   and consumers push it at once;
 - in the embedded default the workers are other processes and Channels' in-memory
   layer cannot reach them, so one ``Relay`` per web process reads the feed every
-  ``POLL_S`` seconds and sends what is new to the (in-memory) groups.
+  ``POLL_S`` seconds and sends what is new to the (in-memory) groups; a change the
+  web process commits itself (a run started from a page or the API) wakes it at once.
 
 Either way a message says only *what* changed (job, entry, status, change id); the
 page then fetches the fragment it shows from the usual, workspace-scoped views, so
@@ -19,6 +20,7 @@ id it saw and is sent every change since (see ``changes_since``).
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -33,7 +35,7 @@ from jobs.models import Change
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 0.1
+POLL_S = 0.05  # a primary-key range read: 20 a second while anyone watches
 CATCH_UP_LIMIT = 500  # more missed changes than this: the page reloads its parts
 GAP_PATIENCE_S = 5  # how long a missing id may still turn up (a transaction in flight)
 KEEP = timedelta(days=1)
@@ -67,6 +69,8 @@ def committed(change):
     commit writes its Change row itself and calls this)."""
     if pushes():
         transaction.on_commit(lambda: publish(change))
+    else:
+        transaction.on_commit(relay.wake)
 
 
 def entry_changed(sender, entry, job_id=None, **kwargs):
@@ -198,6 +202,16 @@ class Relay:
         self.task = None
         self.last = 0
         self.gaps = {}  # id -> monotonic time first missed
+        self.woken = None  # set to read now instead of at the next poll
+
+    def wake(self):
+        """Read the feed now: this process has just committed a change (from any
+        thread). Does nothing where no relay runs (workers, commands)."""
+        task, woken = self.task, self.woken
+        if task is None or woken is None or task.done():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has just closed
+            task.get_loop().call_soon_threadsafe(woken.set)
 
     async def subscribe(self):
         loop = asyncio.get_running_loop()
@@ -207,6 +221,7 @@ class Relay:
         if self.task is None or self.task.done():
             self.last = await database_sync_to_async(_newest_id)()
             self.gaps.clear()
+            self.woken = asyncio.Event()
             self.task = asyncio.ensure_future(self._run())
 
     def unsubscribe(self):
@@ -225,7 +240,10 @@ class Relay:
                     await layer.group_send(group_name(change.workspace_id), message(change))
             except Exception:
                 logger.exception("live relay: reading the change feed failed")
-            await asyncio.sleep(POLL_S)
+            woken = self.woken
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), POLL_S)
+            woken.clear()
 
     def _read(self):
         now = time.monotonic()

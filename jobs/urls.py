@@ -6,6 +6,7 @@ app_name = "jobs"
 
 urlpatterns = [
     path("", views.history, name="history"),
+    path("rows/", views.history_rows, name="history_rows"),
     path("<uuid:job_id>/", views.detail, name="detail"),
     path("<uuid:job_id>/timeline/", views.timeline, name="timeline"),
     path("<uuid:job_id>/row/", views.row, name="row"),

@@ -6,6 +6,7 @@ changes (pushed over the page's WebSocket, see ``jobs.live``) and History's rows
 and first page refresh themselves the same way.
 """
 
+import uuid
 from urllib.parse import urlencode
 
 from django import forms
@@ -19,6 +20,7 @@ from console.workspaces import get_scoped_or_404, scoped, workspace_required
 from jobs import engine, live, reruns, selectors
 from jobs.models import Job, Status
 from jobs.services import JobError
+from silo.models import Entry
 from workflows.models import Workflow
 
 RERUN_CHOICES = ("pinned", "latest")
@@ -27,6 +29,18 @@ RERUN_CHOICES = ("pinned", "latest")
 class HistoryFilterForm(forms.Form):
     """History's filters; an invalid value is ignored, not an error."""
 
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "aria-label": "Search documents",
+                "placeholder": "Invoice code, party or tax ID",
+                "autocomplete": "off",
+            }
+        ),
+    )
     status = forms.ChoiceField(
         required=False,
         choices=[("", "All statuses"), *Status.choices],
@@ -52,7 +66,7 @@ class HistoryFilterForm(forms.Form):
     )
     cursor = forms.CharField(required=False, max_length=200)
 
-    FILTERS = ("status", "workflow", "entry", "since", "until")
+    FILTERS = ("q", "status", "workflow", "entry", "since", "until")
 
     def __init__(self, data, *, workflows):
         super().__init__(data)
@@ -79,7 +93,9 @@ def history(request):
     since = live.last_change_id(request.workspace.pk)
     form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
     page = selectors.newest_first(
-        selectors.filter_history(scoped(request, Job), **form.filters()),
+        selectors.filter_history(
+            scoped(request, Job), entries=scoped(request, Entry), **form.filters()
+        ),
         cursor=form.cursor_value(),
     )
     query, paged = form.query(), bool(form.cursor_value())
@@ -89,6 +105,7 @@ def history(request):
         "filtered": bool(query),
         "paged": paged,
         "live_url": None if paged else _history_url(query),
+        "live_rows_url": None if paged else _history_url(query, view="jobs:history_rows"),
         "newest_url": _history_url(query),
         "next_url": _history_url(query, cursor=page.next_cursor) if page.next_cursor else None,
         "live_since": since,
@@ -98,9 +115,34 @@ def history(request):
     return render(request, "jobs/history.html", context)
 
 
-def _history_url(query, **more):
+def _history_url(query, view="jobs:history", **more):
     params = urlencode({**query, **more})
-    return f"{reverse('jobs:history')}?{params}" if params else reverse("jobs:history")
+    return f"{reverse(view)}?{params}" if params else reverse(view)
+
+
+@require_GET
+@workspace_required
+def history_rows(request):
+    """The rows of jobs History was just told of (``?jobs=<id>,...``), those matching
+    its filters, newest first: live.js puts them on top of the first page. One or two
+    rows to render instead of the whole page, so a new job shows at once."""
+    form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
+    ids = _job_ids(request.GET.get("jobs", ""))
+    jobs = selectors.filter_history(
+        scoped(request, Job), entries=scoped(request, Entry), **form.filters()
+    ).filter(pk__in=ids)
+    page = selectors.newest_first(jobs, size=len(ids) or 1)
+    return render(request, "jobs/_history_rows.html", {"page": page})
+
+
+def _job_ids(text, most=selectors.PAGE_SIZE):
+    ids = []
+    for part in text.split(",")[:most]:
+        try:
+            ids.append(uuid.UUID(part.strip()))
+        except ValueError:
+            continue
+    return ids
 
 
 @require_GET

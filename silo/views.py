@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from jobs import live
 from jobs import selectors as job_selectors
 from jobs.models import Job
@@ -22,6 +22,7 @@ from jobs.services import JobError, create_job
 from silo import rendering, revisions, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
 from silo.models import Activity, Attachment, Entry
+from workflows.agencies import selectors as agency_selectors
 from workflows.models import Workflow
 
 TABS = (
@@ -153,6 +154,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
         "edit_form": edit_form,
         "conflict": conflict,
         "live_since": live_since,
+        "registrations": agency_selectors.entry_registrations(entry),
     }
     if tab == "document":
         context["view"] = rendering.document_view(entry)
@@ -176,7 +178,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def run_panel(request, entry_id):
     """The Run Workflow panel: search and pick a workflow of the entry's schema."""
     entry = get_scoped_or_404(request, Entry, pk=entry_id)

@@ -43,6 +43,7 @@ class ActionDoc:
     description: str
     schemas: list
     codes: list
+    code_texts: list  # (code, what it means or "")
     fields: list
     needs_entry: bool
     max_attempts: int
@@ -162,6 +163,7 @@ def describe(action):
         description=action.description,
         schemas=["every schema"] if "*" in action.schemas else list(action.schemas),
         codes=list(action.codes),
+        code_texts=[(c, action.code_descriptions.get(c, "")) for c in action.codes],
         fields=fields,
         needs_entry=action.needs_entry,
         max_attempts=action.max_attempts,

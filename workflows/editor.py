@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.workspaces import get_scoped_or_404, workspace_required
+from console.workspaces import Role, get_scoped_or_404, workspace_required
 from workflows import config_form, drafts, editing, paste
 from workflows.actions import registry
 from workflows.definition import GOTO, DefinitionError
@@ -43,7 +43,9 @@ class StepCard:
     issues: list
     first: bool
     last: bool
-    jump_target: str = ""
+    jump_target: str = ""  # a deprecated jump: the action of the step it continues at
+    jump_target_name: str = ""  # ... and that step's own name, when it says more
+    jumped_to: bool = False  # a deprecated jump continues at this step
     blocks: list = field(default_factory=list)
 
     @property
@@ -63,6 +65,8 @@ class StepCard:
     @property
     def provider_name(self):
         """The action's name, when the step's own name does not already say it."""
+        if self.jump_target:
+            return ""  # the title says "Go to <action>"; the target step's name is beside
         name = self.action.name if self.action else self.step.get("provider", "")
         return "" if name == self.step.get("name") else name
 
@@ -121,7 +125,10 @@ def _cards(steps, list_address, issues, names):
         )
         if step.get("provider") == GOTO:
             target = (step.get("config") or {}).get("step_id", "")
-            card.jump_target = names.get(target, target) or "?"
+            name, action_name = names.get(target, (target, target))
+            card.jump_target = action_name or "?"
+            card.jump_target_name = name if name != action_name else ""
+        card.jumped_to = step.get("id") in names.jumped_to
         card.blocks = [
             BlockCard(
                 address=f"{address}.next.{b}",
@@ -153,17 +160,29 @@ def _summary(config):
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
+class _Names(dict):
+    """``{step id: (step name, action name)}``, and the ids deprecated jumps go to."""
+
+    jumped_to = frozenset()
+
+
 def _names(data):
-    names = {}
+    names, jumped_to = _Names(), set()
 
     def walk(steps):
         for step in steps or []:
-            names[step.get("id")] = step.get("name") or step.get("provider")
+            provider = step.get("provider", "")
+            action = registry.get(provider)
+            action_name = action.name if action else provider
+            names[step.get("id")] = (step.get("name") or action_name, action_name)
+            if provider == GOTO:
+                jumped_to.add((step.get("config") or {}).get("step_id"))
             for block in step.get("next") or []:
                 walk(block.get("steps"))
 
     walk(data.get("steps"))
     walk(data.get("rescue"))
+    names.jumped_to = frozenset(jumped_to)
     return names
 
 
@@ -311,7 +330,7 @@ def edit(request, workflow_id):
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def catalogue(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     draft, data = _state(workflow, request.user)
@@ -377,7 +396,7 @@ def replace(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def step_form(request, workflow_id):
     """GET: the step's config form in the sidebar. POST: apply it (errors stay beside
     their fields; what was typed is stored in the draft either way)."""
@@ -455,7 +474,7 @@ def move(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def block_form(request, workflow_id):
     """The condition/exception popover. ``address`` is a step (adding a block) or a
     block (editing it); ``kind`` is condition or exception for a new one."""
@@ -483,7 +502,9 @@ def block_form(request, workflow_id):
             "block": block or {"status": "KO" if exception else "OK", "stop": False},
             "adding": adding,
             "exception": exception,
-            "codes": list(action.codes) if action else [],
+            "codes": [(c, action.code_descriptions.get(c, "")) for c in action.codes]
+            if action
+            else [],
             "slot": "popover-"
             + format_address(address if adding else address[:-2]).replace(".", "-"),
         }
@@ -531,7 +552,7 @@ def rescue(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def details(request, workflow_id):
     """Name and description in the sidebar; the schema is shown, fixed once saved."""
     workflow = _workflow(request, workflow_id)

@@ -75,13 +75,27 @@ def request(
     content=None,
     timeout=10.0,
     max_bytes=10 * 1024 * 1024,
+    client_certificate=None,
+    trust=None,
 ):
     """Send one request, following redirects; returns a ``Response`` or raises
-    ``OutboundError``. ``timeout`` bounds the whole call, redirects included."""
+    ``OutboundError``. ``timeout`` bounds the whole call, redirects included.
+
+    ``client_certificate`` (a ``workflows.agencies.aeat.certificates.ClientCertificate``
+    or anything with its ``load_into(ssl_context)``) is presented to servers that ask
+    for one (the AEAT authenticates submissions that way); a server that refuses it
+    ends the call with ``certificate_refused``, which waiting does not fix. ``trust`` is
+    a CA file the operator configured for a server whose certificate is not from a
+    public CA (the local AEAT): only that CA is trusted for the call."""
     deadline = time.monotonic() + timeout
     headers = {"User-Agent": USER_AGENT, **(headers or {})}
     target = _parse(url)
-    with httpx.Client(verify=_tls(), trust_env=False, follow_redirects=False) as client:
+    tls = (
+        _tls()
+        if client_certificate is None and trust is None
+        else _client_tls(client_certificate, trust)
+    )
+    with httpx.Client(verify=tls, trust_env=False, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             response = _send(
                 client, method, target, headers, content, deadline, max_bytes, allow_private
@@ -107,6 +121,22 @@ def _tls():
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+@functools.lru_cache(maxsize=32)
+def _client_tls(client_certificate, trust):
+    """A TLS context with a client certificate and/or another trust anchor. Kept per
+    (certificate, CA file): building one reads a CA bundle and a key, and every call of
+    a batch or a census lookup uses the same pair."""
+    if trust:
+        context = ssl.create_default_context(cafile=str(trust))
+    else:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    if client_certificate is not None:
+        client_certificate.load_into(context)
+    return context
 
 
 def _parse(url):
@@ -157,9 +187,38 @@ def _send(client, method, target, headers, content, deadline, max_bytes, allow_p
     except httpx.TimeoutException:
         raise Transient("timeout", f"{target.host} did not answer in time.") from None
     except httpx.TransportError as error:
+        refused = _certificate_refused(error)
+        if refused:
+            raise OutboundError(
+                "certificate_refused", f"{target.host} refused the client certificate ({refused})."
+            ) from None
         reason = type(error).__name__
         raise Transient("network", f"Could not reach {target.host}: {reason}.") from None
     return Response(response.status_code, response.headers, body, str(target))
+
+
+# TLS alerts a server sends about the certificate the client presented (or did not).
+CLIENT_CERTIFICATE_ALERTS = (
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED",
+    "TLSV1_ALERT_UNKNOWN_CA",
+    "TLSV1_ALERT_ACCESS_DENIED",
+)
+
+
+def _certificate_refused(error):
+    """The alert's name when the server refused our client certificate, else ""."""
+    seen = error
+    while seen is not None:
+        text = str(seen).upper()
+        for alert in CLIENT_CERTIFICATE_ALERTS:
+            if alert in text:
+                return alert.split("ALERT_", 1)[1].lower().replace("_", " ")
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def _read(response, max_bytes, deadline, target):

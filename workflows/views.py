@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from workflows import lifecycle, listing, paste, services, templates
 from workflows.models import Workflow
 
@@ -60,12 +60,25 @@ def with_row_urls(workflows):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def create(request):
-    """The template picker; picking one makes version 1 and opens the editor."""
+    """The template picker. Choosing a template (``?template=<slug>``, also a link to
+    share) shows its steps, read-only; its Load Template button makes version 1 and
+    opens the editor."""
     choices = templates.all_templates()
     if request.method == "GET":
-        return _render_list(request, dialog="workflows/_list_picker.html", choices=choices)
+        slug = request.GET.get("template", "")
+        chosen = templates.get(slug) if slug else None
+        return _render_list(
+            request,
+            dialog="workflows/_list_picker.html",
+            choices=choices,
+            slug=slug if chosen else "",
+            chosen=chosen,
+            main_flow=list(templates.outline(chosen["steps"])) if chosen else [],
+            error_flow=list(templates.outline(chosen.get("rescue"))) if chosen else [],
+            error="" if chosen or not slug else f"There is no template {slug[:100]!r}.",
+        )
     data = templates.get(request.POST.get("template", ""))
     if data is None:
         return _render_list(
@@ -107,7 +120,7 @@ def export_json(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def import_json(request):
     """Paste a workflow's JSON (from this or another workspace) to create it here."""
     dialog = "workflows/_import_dialog.html"
@@ -135,7 +148,7 @@ def import_json(request):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def delete(request, workflow_id):
     """Confirm, then delete; a workflow that has run is archived instead."""
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)

@@ -8,18 +8,32 @@ from console import storable
 from console.api import ratelimit, tokens
 from console.api.errors import ApiError
 
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class TokenAuth(HttpBearer):
-    """``request.auth`` becomes the ApiToken; its workspace scopes everything."""
+    """``request.auth`` becomes the ApiToken; its workspace scopes everything.
+
+    A token belongs to its workspace, not to the person who made it: it acts with the
+    role chosen when it was created (editor by default, or viewer), and keeps working
+    when its author leaves. A viewer's token reads; anything else is a 403 here, the
+    one place every operation passes, as ``workspace_required`` is for pages.
+    """
 
     def authenticate(self, request, token):
         found = tokens.authenticate(token)
         if found is None:
             return None
+        _check_role(request, found)
         ratelimit.check(found)
         _check_size(request)
         _check_text(request)
         return found
+
+
+def _check_role(request, token):
+    if request.method not in READING and token.role != token.Role.EDITOR:
+        raise ApiError(403, "forbidden", "This token is read-only (viewer): it may only read.")
 
 
 def _check_size(request):

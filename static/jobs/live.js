@@ -25,6 +25,7 @@
   var backoff = 500;
   var busy = {};
   var dirty = {};
+  var pending = {}; // key -> {job id: true}, the jobs a data-live-rows list must fetch
 
   function wants(element, change) {
     var shown = document.querySelector('[data-job="' + change.job + '"]');
@@ -55,9 +56,30 @@
       return;
     }
     busy[key] = true;
-    window.htmx.ajax("GET", element.getAttribute("hx-get"), { source: element })
-      .catch(function () {})
-      .then(function () { landed(key); });
+    var rows = element.getAttribute("data-live-rows");
+    var body = element.querySelector("tbody");
+    var jobs = Object.keys(pending[key] || {});
+    delete pending[key];
+    var request;
+    if (rows && body && jobs.length) {
+      var url = rows + (rows.indexOf("?") >= 0 ? "&" : "?") + "jobs=" + jobs.join(",");
+      request = window.htmx.ajax("GET", url, { source: element, target: body, swap: "afterbegin" })
+        .then(function () { dropRepeatedRows(body); });
+    } else {
+      request = window.htmx.ajax("GET", element.getAttribute("hx-get"), { source: element });
+    }
+    request.catch(function () {}).then(function () { landed(key); });
+  }
+
+  // A row fetched again (a change came while its first fetch was in flight) lands on
+  // top of the one fetched before: the newer one stays.
+  function dropRepeatedRows(body) {
+    var seen = {};
+    body.querySelectorAll("tr[data-job]").forEach(function (row) {
+      var job = row.getAttribute("data-job");
+      if (seen[job]) row.remove();
+      seen[job] = true;
+    });
   }
 
   // A fragment replaces itself (outerHTML), which would drop a refresh queued on the
@@ -73,7 +95,12 @@
 
   function changed(change) {
     document.querySelectorAll("[data-live-on]").forEach(function (element) {
-      if (wants(element, change)) refresh(element);
+      if (!wants(element, change)) return;
+      if (change.job && element.hasAttribute("data-live-rows")) {
+        var key = element.getAttribute("data-live-on");
+        (pending[key] = pending[key] || {})[change.job] = true;
+      }
+      refresh(element);
     });
     document.dispatchEvent(new CustomEvent("live:change", { detail: change }));
   }

@@ -3,7 +3,7 @@ from django.urls import reverse
 from tests.conftest import PASSWORD
 
 
-def test_login_page_shows_the_form(client):
+def test_login_page_shows_the_form(client, alice):
     response = client.get(reverse("login"))
 
     assert response.status_code == 200

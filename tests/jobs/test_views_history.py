@@ -186,3 +186,39 @@ def test_a_running_jobs_row_shows_the_step_it_is_on(alice_client, alice, setting
     row = alice_client.get(reverse("jobs:row", args=[job.pk])).content.decode()
 
     assert 'data-testid="job-step">step 2: Wait<' in row  # the action's name
+
+
+def test_a_new_job_is_fetched_as_its_row_alone_if_it_matches_the_filters(alice_client, alice, bob):
+    issue, remind = make_workflow(alice[1], "Issue"), make_workflow(alice[1], "Remind")
+    (issued,) = make_jobs(alice[1], issue, 1)
+    (reminded,) = make_jobs(alice[1], remind, 1)
+    (bobs,) = make_jobs(bob[1], make_workflow(bob[1]), 1)
+    page = history(alice_client, workflow=str(issue.pk)).content.decode()
+    rows_url = reverse("jobs:history_rows") + f"?workflow={issue.pk}"
+    assert f'data-live-rows="{rows_url}"' in page.replace("&amp;", "&")
+
+    ids = ",".join(str(job.pk) for job in (issued, reminded, bobs)) + ",not-an-id"
+    response = alice_client.get(rows_url + f"&jobs={ids}")
+
+    assert response.status_code == 200
+    assert shown(response) == [issued.pk]  # another workflow and bob's job are not rows
+    html = response.content.decode()
+    assert html.strip().startswith("<tr") and "<table" not in html
+
+
+def test_search_finds_jobs_by_the_documents_code_party_or_tax_id(alice_client, alice, bob):
+    workflow = make_workflow(alice[1])
+    acme = make_entry(
+        alice[1], invoice("INV-77", supplier="Northwind Traders", tax_id="ESB98602642")
+    )
+    other = make_entry(alice[1], invoice("INV-88"))
+    on_acme = create_job(alice[1], workflow, entry=acme)[0]
+    create_job(alice[1], workflow, entry=other)
+    create_job(alice[1], workflow, args={"a": "b"})  # no document: never found
+    bobs = make_entry(bob[1], invoice("INV-77"))
+    create_job(bob[1], make_workflow(bob[1]), entry=bobs)
+
+    assert shown(history(alice_client, q="  inv-77 ")) == [on_acme.pk]
+    assert shown(history(alice_client, q="NORTHWIND")) == [on_acme.pk]
+    assert shown(history(alice_client, q="B98602642")) == [on_acme.pk]
+    assert shown(history(alice_client, q="nothing like it")) == []

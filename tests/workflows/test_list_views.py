@@ -249,7 +249,7 @@ def test_delete_destroys_a_workflow_that_never_ran(alice_client, alice):
 def test_delete_says_whose_unsaved_drafts_go_with_it(alice_client, alice):
     workflow = make_workflow(alice[1], "Shared")
     carol = get_user_model().objects.create_user("carol")
-    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.MEMBER)
+    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.EDITOR)
     url = reverse("workflows:delete", args=[workflow.pk])
     assert "drafts-lost" not in alice_client.get(url).content.decode()
 
@@ -346,3 +346,22 @@ def said(response):
 
 def _comparable(document):
     return {k: v for k, v in document.items() if k not in ("id", "version")}
+
+
+def test_choosing_a_template_shows_its_steps_before_anything_is_created(alice_client, alice):
+    response = alice_client.get(reverse("workflows:create"), {"template": "check-tax-ids"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Load Template" in html and 'name="template" value="check-tax-ids"' in html
+    assert "1. Check the supplier&#x27;s tax ID" in html and "Validate tax ID" in html
+    assert "Exception: KO, code missing_tax_id" in html and "Error handling flow" in html
+    assert not Workflow.objects.exists()
+
+
+def test_a_template_link_to_an_unknown_template_says_so(alice_client, alice):
+    response = alice_client.get(reverse("workflows:create"), {"template": "nope"})
+
+    html = response.content.decode()
+    assert "There is no template &#x27;nope&#x27;." in html
+    assert "Empty Invoice workflow" in html  # the list, to choose another
