@@ -341,7 +341,7 @@ def _closed_after(cookie, ending):
     return async_to_sync(end_then_listen)()
 
 
-@pytest.mark.parametrize("ends", ["logout", "expiry", "password change"])
+@pytest.mark.parametrize("ends", ["logout", "expiry", "password change", "signed out elsewhere"])
 def test_a_socket_closes_when_the_session_behind_it_ends(client, alice, monkeypatch, ends):
     from datetime import timedelta
 
@@ -356,6 +356,12 @@ def test_a_socket_closes_when_the_session_behind_it_ends(client, alice, monkeypa
             client.post("/logout/")
         elif ends == "expiry":
             Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+        elif ends == "signed out elsewhere":
+            from django.test import Client
+
+            elsewhere = Client()
+            elsewhere.force_login(alice[0])
+            elsewhere.post("/account/sessions/end/")
         else:
             alice[0].set_password("a new one entirely")
             alice[0].save()
