@@ -10,6 +10,8 @@ SHELL := bash
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The local test AEAT `make run` starts beside the console (docs/agencies.md).
+AEAT_PORT ?= 8443
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
@@ -40,16 +42,23 @@ REQUIREMENTS := import sys, tomllib; \
 run: $(VENV)/.installed-run
 	@$(call ensure_debian_packages,$(RUN_PACKAGES))
 	$(MANAGE) migrate --noinput
-	$(MANAGE) demo_setup
-	@workers=$$($(MANAGE) help jobworker >/dev/null 2>&1 && echo jobworker || echo qcluster); \
-	web= jobs=; \
-	trap 'kill $$web $$jobs 2>/dev/null; wait' EXIT INT TERM; \
+	@# The local test AEAT (VERI*FACTU and census, HTTPS with client certificates) runs
+	@# beside the console on loopback; the demo workspace's AEAT settings point at it.
+	@# demo_setup issues the demo's certificate (creating the AEAT's CA) before it starts.
+	@aeat_state="$$(realpath -m "$${CONSOLE_VAR_DIR:-var}/local_aeat")"; \
+	export AEAT_LOCAL_URL="https://127.0.0.1:$(AEAT_PORT)" AEAT_LOCAL_CA="$$aeat_state/ca.pem"; \
+	$(MANAGE) demo_setup; \
+	workers=$$($(MANAGE) help jobworker >/dev/null 2>&1 && echo jobworker || echo qcluster); \
+	web= jobs= aeat=; \
+	trap 'kill $$web $$jobs $$aeat 2>/dev/null; wait' EXIT INT TERM; \
+	$(MANAGE) local_aeat --host 127.0.0.1 --port $(AEAT_PORT) --state "$$aeat_state" & aeat=$$!; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) console.asgi:application & web=$$!; \
 	$(MANAGE) $$workers & jobs=$$!; \
 	echo; \
 	echo "Workflow Console: http://$(HOST):$(PORT)/"; \
 	echo "Log in as demo, password $$(cat "$${CONSOLE_VAR_DIR:-var}/demo_password")"; \
-	echo "Ctrl-C stops the web server and the workers."; \
+	echo "Local test AEAT: $$AEAT_LOCAL_URL (the demo workspace sends its VERI*FACTU records there)"; \
+	echo "Ctrl-C stops the web server, the workers and the local AEAT."; \
 	wait -n
 
 test: $(VENV)/.installed-test

@@ -194,7 +194,7 @@ def engine_tables(url, steps, count, workers, queue):
     from jobs import postgresql
 
     finished = queue(count)
-    args = (url, postgresql._CLAIM_DUE, postgresql._STEP_COMMIT, steps)
+    args = (url, postgresql.CLAIM_DUE, postgresql.STEP_COMMIT, steps)
     processes = [
         multiprocessing.Process(target=engine_tables_worker, args=args) for _ in range(workers)
     ]

@@ -9,6 +9,21 @@ os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 os.environ.setdefault("DATABASE_POOL", "on")
 django_asgi_app = get_asgi_application()
 
+
+def _leave_bodies_to_the_app():
+    """Twisted parses form bodies for its own ``request.args``, which Daphne never
+    reads, and answers a multipart body it cannot parse with a bare, empty 400 before
+    the application sees it. The application parses bodies itself and answers in its
+    own shape (the API's ``{code, message, fields}``), so Twisted is told not to."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # served by another ASGI server
+        return
+    WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda *_: None)
+
+
+_leave_bodies_to_the_app()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -7,11 +7,16 @@
   oldest one's wait, jobs running, and each worker machine's last heartbeat; 503 when
   no worker has reported for ``Worker.STALE_S`` seconds.
 
-They answer without a login and show counts and worker machine names (host:pid),
-never a workspace's data.
+They answer without a login. ``/health/workers`` gives its details (queue depth,
+running jobs, worker machines as host:pid) only to a signed-in operator (a staff
+user) or to a caller on the machine itself (loopback, with no proxy's
+``X-Forwarded-For`` or ``Forwarded`` header, so a local reverse proxy does not make
+everyone local); anyone else gets the status alone, with the same HTTP status, which is
+all a load balancer needs. None of them shows a workspace's data.
 """
 
 import asyncio
+import ipaddress
 import time
 from datetime import timedelta
 
@@ -50,9 +55,6 @@ def ready(request):
 @never_cache
 def workers(request):
     now = timezone.now()
-    due = Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
-    depth = due[:QUEUE_COUNT_CAP].count()
-    oldest = due.aggregate(oldest=Min("due_at"))["oldest"]
     machines = [
         {
             "name": w.name,
@@ -64,14 +66,32 @@ def workers(request):
         for w in Worker.objects.order_by("name")
     ]
     alive = [m for m in machines if not m["stale"]]
+    status = {"status": "ok" if alive else "no_workers"}
+    if not _may_see_details(request):
+        return JsonResponse(status, status=200 if alive else 503)
+    due = Job.objects.filter(status__in=(Status.QUEUED, Status.WAIT), due_at__lte=now)
+    depth = due[:QUEUE_COUNT_CAP].count()
+    oldest = due.aggregate(oldest=Min("due_at"))["oldest"]
     body = {
-        "status": "ok" if alive else "no_workers",
+        **status,
         "queue_depth": f"{QUEUE_COUNT_CAP}+" if depth == QUEUE_COUNT_CAP else depth,
         "oldest_due_s": round((now - oldest).total_seconds(), 1) if oldest else 0,
         "running": Job.objects.filter(status=Status.RUN).count(),
         "workers": machines,
     }
     return JsonResponse(body, status=200 if alive else 503)
+
+
+def _may_see_details(request):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
 
 
 def _timed(check):

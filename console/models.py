@@ -29,14 +29,22 @@ class Workspace(models.Model):
 
 
 class Membership(models.Model):
+    """A person in a workspace, with a role (SPEC section 2): an owner does everything,
+    members, settings, secrets and tokens included; an editor changes workflows, runs
+    jobs and edits entries; a viewer reads everything and changes nothing."""
+
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Written at most every few minutes by the pages (console.workspaces), for the
+    # members list's "last activity".
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -45,6 +53,13 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.workspace}"
+
+    def allows(self, role):
+        """Whether this membership's role is ``role`` or above it."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
 
 
 class WorkspaceQuerySet(models.QuerySet):
@@ -117,3 +132,29 @@ class WorkspaceSettings(models.Model):
 
     def __str__(self):
         return f"Settings of {self.workspace}"
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join a workspace with a role, sent as a signed link that
+    expires (``console.members``). Used once: accepting it makes the membership."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=16, choices=Membership.Role.choices, default=Membership.Role.EDITOR
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.workspace}"

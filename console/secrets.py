@@ -20,6 +20,11 @@ from console.models import Secret
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MAX_VALUE_LENGTH = 10_000
+# A console feature's own secret ("aeat:certificate") has a ":" no user-given name can
+# have: it is stored and rotated like the others, but no workflow can name it, the
+# Secrets list does not show it, and only its feature reads it (``reveal_own``).
+OWN_SEPARATOR = ":"
+MAX_OWN_VALUE_LENGTH = 200_000
 
 
 class SecretError(ValueError):
@@ -86,12 +91,40 @@ def delete_secret(workspace, name):
 
 
 def names(workspace):
-    return list(Secret.objects.in_workspace(workspace).values_list("name", flat=True))
+    stored = Secret.objects.in_workspace(workspace).exclude(name__contains=OWN_SEPARATOR)
+    return list(stored.values_list("name", flat=True))
 
 
 @sensitive_variables()
 def reveal(workspace, name):
     """The secret's value, for the action that uses it right now. Raises SecretError."""
+    if OWN_SEPARATOR in (name or ""):
+        raise SecretMissing(name)
+    return _reveal(workspace, name)
+
+
+@sensitive_variables("value", "ciphertext")
+def set_own(workspace, name, value):
+    """Store a console feature's own secret (``name`` like ``"aeat:certificate"``)."""
+    if OWN_SEPARATOR not in name or not value or len(value) > MAX_OWN_VALUE_LENGTH:
+        raise SecretError(f"{name!r} is not a feature's secret name, or its value is invalid.")
+    ciphertext = _fernet().encrypt(value.encode()).decode()
+    with transaction.atomic():
+        Secret.objects.update_or_create(
+            workspace=workspace, name=name, defaults={"ciphertext": ciphertext}
+        )
+
+
+@sensitive_variables()
+def reveal_own(workspace, name):
+    """A console feature's own secret; raises SecretError (SecretMissing when unset)."""
+    if OWN_SEPARATOR not in name:
+        raise SecretMissing(name)
+    return _reveal(workspace, name)
+
+
+@sensitive_variables()
+def _reveal(workspace, name):
     stored = Secret.objects.in_workspace(workspace).filter(name=name)
     ciphertext = stored.values_list("ciphertext", flat=True).first()
     if ciphertext is None:

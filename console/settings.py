@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "console.storable.RefuseUnstorableForms",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,6 +227,20 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # the entry page previews its own PDFs in a fram
 # unset it is derived from SECRET_KEY, and changing either makes stored secrets unreadable.
 CONSOLE_SECRETS_KEY = os.environ.get("CONSOLE_SECRETS_KEY", "")
 # Private networks webhooks and fetches may reach without a workspace's opt-in (CIDRs).
+# The EU's VIES service (vies.lookup): the operator's to point elsewhere (a proxy, a test
+# double), never a workflow's.
+VIES_URL = os.environ.get(
+    "VIES_URL", "https://ec.europa.eu/taxation_customs/vies/services/checkVatService"
+)
+VIES_TIMEOUT = float(os.environ.get("VIES_TIMEOUT", "15"))
+# The AEAT (VERI*FACTU, the VNifV2 census): endpoints per environment are the operator's
+# (workflows/agencies/aeat/credentials.py has the AEAT's own as defaults; AEAT_ENDPOINTS
+# here overrides them). The "local" environment exists only when AEAT_LOCAL_URL is set
+# (`make run` sets it to the local test AEAT, whose CA is AEAT_LOCAL_CA).
+AEAT_LOCAL_URL = os.environ.get("AEAT_LOCAL_URL", "")
+AEAT_LOCAL_CA = os.environ.get("AEAT_LOCAL_CA", "")
+AEAT_TIMEOUT = float(os.environ.get("AEAT_TIMEOUT", "60"))
+
 OUTBOUND_ALLOWED_NETWORKS = [
     n.strip()
     for n in os.environ.get("CONSOLE_OUTBOUND_ALLOWED_NETWORKS", "").split(",")

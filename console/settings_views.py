@@ -5,35 +5,15 @@ Every member sees the page; only owners change it. Each section is a partial: an
 htmx request gets the section back, a plain form post is redirected to the page.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from console import secrets
-from console.models import Membership
 from console.settings_forms import OutboundForm, SecretForm, SmtpForm, TestEmailForm
 from console.workspace_settings import send_test_email, settings_of
-from console.workspaces import workspace_required
-
-
-def is_owner(request):
-    return Membership.objects.filter(
-        user=request.user, workspace=request.workspace, role=Membership.Role.OWNER
-    ).exists()
-
-
-def owner_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not is_owner(request):
-            raise PermissionDenied("Only the workspace's owners change its settings.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from console.workspaces import Role, workspace_required
 
 
 def _context(request, **overrides):
@@ -41,7 +21,7 @@ def _context(request, **overrides):
     current = settings_of(workspace)
     names = secrets.names(workspace)
     context = {
-        "can_edit": is_owner(request),
+        "can_edit": request.membership.allows(Role.OWNER),
         "secret_names": names,
         "secret_form": SecretForm(),
         "outbound_form": OutboundForm(instance=current),
@@ -79,8 +59,7 @@ def page(request):
 
 @sensitive_post_parameters("value")  # kept out of error reports
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def set_secret(request):
     form = SecretForm(request.POST)
     if not form.is_valid():
@@ -92,8 +71,7 @@ def set_secret(request):
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def delete_secret(request):
     name = request.POST.get("name", "")
     if secrets.delete_secret(request.workspace, name):
@@ -104,8 +82,7 @@ def delete_secret(request):
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def outbound(request):
     form = OutboundForm(request.POST, instance=settings_of(request.workspace))
     if not form.is_valid():
@@ -115,8 +92,7 @@ def outbound(request):
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def smtp(request):
     names = secrets.names(request.workspace)
     form = SmtpForm(request.POST, instance=settings_of(request.workspace), secret_names=names)
@@ -127,8 +103,7 @@ def smtp(request):
 
 
 @require_POST
-@workspace_required
-@owner_required
+@workspace_required(role=Role.OWNER)
 def test_email(request):
     form = TestEmailForm(request.POST)
     if not form.is_valid():

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from jobs import bulk, live
 from jobs.models import Batch
 from workflows.models import Workflow
@@ -23,7 +23,7 @@ def _workflow(request, value):
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def confirm(request):
     """Pick the workflow; the page says how many entries it would start on."""
     filters = bulk.clean_filters(request.GET)

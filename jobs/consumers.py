@@ -4,15 +4,21 @@ Three routes, each authenticated and scoped to the session's current workspace:
 ``/ws/live/`` (every job of the workspace: History, the bell, a bulk run's progress),
 ``/ws/live/jobs/<id>/`` (one job: its page) and ``/ws/live/entries/<id>/`` (the jobs
 of one entry: its page). A job or entry of another workspace, or no login, and the
-handshake is refused. ``?since=<change id>`` replays what a reconnecting page missed.
+handshake is refused; an open socket closes at its next sweep when its person leaves
+the workspace (4403) or the session behind it ends (4401: logout, expiry, password
+change). ``?since=<change id>`` replays what a reconnecting page missed.
 """
 
 import asyncio
 import logging
 from datetime import timedelta
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib import auth
 from django.utils import timezone
 
 from console.models import Membership
@@ -92,6 +98,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             try:
                 if not await database_sync_to_async(self._still_a_member)():
                     return await self.close(code=4403)
+                if not await database_sync_to_async(self._session_still_valid)():
+                    return await self.close(code=4401)
                 await self.channel_layer.group_add(self.joined, self.channel_name)
                 low, missed = await database_sync_to_async(self._missed)()
             except Exception:  # Redis or the database is away: look again next time
@@ -110,6 +118,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return Membership.objects.filter(
             user_id=self.scope["user"].pk, user__is_active=True, workspace_id=self.workspace_id
         ).exists()
+
+    def _session_still_valid(self):
+        """The session that opened the socket still signs this person in: not logged
+        out, not expired, not ended by a password change (Django's session hash) or by
+        "sign out of all other sessions". Read as a page load would read it."""
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if not key:
+            return False
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+        signed_in = auth.get_user(SimpleNamespace(session=store))
+        return signed_in.is_authenticated and signed_in.pk == self.scope["user"].pk
 
     def _missed(self):
         """The new low-water mark and the changes this socket has not been sent; only

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import workspace_required
+from console.workspaces import Role, workspace_required
 from jobs import notifications
 
 
@@ -22,7 +22,7 @@ def bell(request):
 
 
 @require_POST
-@workspace_required
+@workspace_required(role=Role.VIEWER)  # the bell is the user's own: a viewer clears it too
 def mark_seen(request):
     notifications.mark_seen(request.workspace, request.user)
     messages.success(request, "Failed jobs marked as seen.")

@@ -1,15 +1,17 @@
-"""The engine's hot path on PostgreSQL, as two statements (``docs/engine.md``).
+"""The job store on PostgreSQL: the ORM store with its two hot writes as one statement
+each (``docs/engine.md``).
 
-``claim_due`` and ``commit_step`` do what ``engine.claim`` and ``engine._record`` do
-through the ORM (which SQLite runs, and which stays the readable reference), each in
-one statement: one round trip and one commit instead of BEGIN, four or five writes
-and COMMIT, prepared once per connection (psycopg's server-side-binding cursor; Django's
-default client-side cursor never prepares). The suite runs every engine test on both.
+``CLAIM_DUE`` and ``STEP_COMMIT`` do what ``Store.claim`` (for a due job) and
+``Store.write_step`` do through the ORM (which SQLite runs, and which stays the
+readable reference), each in one statement: one round trip and one commit instead of
+BEGIN, four or five writes and COMMIT, prepared once per connection (psycopg's
+server-side-binding cursor; Django's default client-side cursor never prepares). The
+rest (a job abandoned by its worker, a wait, an end with no step left, a cancel) goes
+through the ORM store. The suite runs every engine test on both.
 """
 
 import uuid
 from contextlib import nullcontext
-from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,22 +19,16 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from console.models import Workspace
-from jobs import live
-from jobs.engine import (
-    LeaseLost,
-    _definition,
-    _lease_for,
-    _log_end,
-    _start,
-    lease_seconds,
-)
+from jobs import live, position
+from jobs.leases import LeaseLost, first_lease, lease_for
 from jobs.models import Change, Intent, Job, Status
+from jobs.store import Store, pinned_definition
 from workflows.actions import registry
 
-# What claim() does for a due job, as one statement (one round trip, one commit): lock
+# What Store.claim() does for a due job, as one statement (one round trip, one commit): lock
 # the first due job others have not locked, start it (with its first step's intent,
 # read from its pinned version, when it is starting out), record the live change.
-_CLAIM_DUE = """
+CLAIM_DUE = """
 WITH picked AS (
     SELECT id FROM jobs_job
     WHERE status IN ('QUEUED', 'WAIT') AND due_at <= %(now)s
@@ -71,43 +67,167 @@ FROM claimed JOIN console_workspace workspace ON workspace.id = claimed.workspac
 """
 
 
-def claim_due(now):
-    token = uuid.uuid4()
-    params = {
-        "now": now,
-        "token": token,
-        "lease_until": now + timedelta(seconds=lease_seconds()),
-        "start": Jsonb(_start("main")),
-    }
-    connection.ensure_connection()
-    with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
-        row = cursor.execute(_CLAIM_DUE, params, prepare=True).fetchone()
-        if row is None:
-            return None
-        columns = _claim_columns(cursor)
-    fields = len(columns) - 5  # the job's own columns come first
-    job = _job_from_row(dict(zip(columns[:fields], row[:fields], strict=True)))
-    first_intent_id, change_id, name, slug, created_at = row[fields:]
-    # from_db leaves any field not read here deferred (loaded if used), not defaulted.
-    job.workspace = Workspace.from_db(
-        connection.alias,
-        ["id", "name", "slug", "created_at"],
-        [job.workspace_id, name, slug, created_at],
-    )
-    if first_intent_id is not None:  # a resumed job's intent is read when it is used
-        first = _definition(job.version_id).steps[0]
-        job.current_intent = _intent(job, first_intent_id, first, now)
-    live.committed(
-        Change(
-            id=change_id,
-            workspace_id=job.workspace_id,
-            job_id=job.pk,
-            entry_id=job.entry_id,
-            status=Status.RUN,
-            at=now,
+# The same writes as Store.write_step, as one statement: on PostgreSQL a
+# step's commit is then one round trip instead of six (BEGIN, four writes, COMMIT).
+# Every write hangs off ``owned``, so a worker that lost its lease writes nothing.
+STEP_COMMIT = """
+WITH owned AS (
+    SELECT id FROM jobs_job
+    WHERE id = %(job)s AND lease_token = %(token)s AND status = 'RUN'
+    FOR UPDATE
+), attempt AS (
+    INSERT INTO jobs_event (intent_id, index, status, code, message, at, duration_ms)
+    SELECT %(intent)s, %(attempt)s, %(status)s, %(code)s, %(message)s, %(now)s, %(duration)s
+    FROM owned
+), outcome AS (
+    UPDATE jobs_intent
+    SET status = %(status)s, code = %(code)s, message = %(message)s, finished_at = %(now)s,
+        next_attempt_at = NULL, changes = %(changes)s
+    WHERE id = %(intent)s AND EXISTS (SELECT FROM owned)
+), following AS (
+    INSERT INTO jobs_intent
+        (job_id, seq, step_id, name, provider, flow, status, code, message, started_at, changes)
+    SELECT id, %(seq)s, %(step_id)s, %(name)s, %(provider)s, %(flow)s, 'RUN', '', '', %(now)s,
+        '{}'::jsonb
+    FROM owned WHERE %(has_next)s
+    RETURNING id
+), change AS (
+    INSERT INTO jobs_change (workspace_id, job_id, entry_id, status, at)
+    SELECT %(workspace)s, id, %(entry)s, %(job_status)s, %(now)s FROM owned
+    RETURNING id
+)
+UPDATE jobs_job
+SET entry_id = %(entry)s, position = %(position)s, attempt = 0,
+    current_intent_id = (SELECT id FROM following),
+    intent_count = %(intent_count)s, faults = %(faults)s, status = %(job_status)s,
+    completed_at = %(completed_at)s, lease_until = %(lease_until)s,
+    lease_token = CASE WHEN %(has_next)s THEN lease_token END
+FROM owned WHERE jobs_job.id = owned.id
+RETURNING current_intent_id, (SELECT id FROM change)
+"""
+
+
+class PostgresStore(Store):
+    """``Store`` with a due job's claim and a step's commit as one statement each."""
+
+    def claim(self, job_id=None):
+        if job_id is None:
+            claimed = self._claim_due(timezone.now())
+            if claimed is not None:
+                return claimed
+        return super().claim(job_id)  # a job abandoned by its worker, or this one job
+
+    def _claim_due(self, now):
+        token = uuid.uuid4()
+        params = {
+            "now": now,
+            "token": token,
+            "lease_until": first_lease(now),
+            "start": Jsonb(position.start("main")),
+        }
+        connection.ensure_connection()
+        with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
+            row = cursor.execute(CLAIM_DUE, params, prepare=True).fetchone()
+            if row is None:
+                return None
+            columns = _claim_columns(cursor)
+        fields = len(columns) - 5  # the job's own columns come first
+        job = _job_from_row(dict(zip(columns[:fields], row[:fields], strict=True)))
+        first_intent_id, change_id, name, slug, created_at = row[fields:]
+        # from_db leaves any field not read here deferred (loaded if used), not defaulted.
+        job.workspace = Workspace.from_db(
+            connection.alias,
+            ["id", "name", "slug", "created_at"],
+            [job.workspace_id, name, slug, created_at],
         )
-    )
-    return job, token
+        live.committed(
+            Change(
+                id=change_id,
+                workspace_id=job.workspace_id,
+                job_id=job.pk,
+                entry_id=job.entry_id,
+                status=Status.RUN,
+                at=now,
+            )
+        )
+        if first_intent_id is not None:  # a resumed job's intent is read when it is used
+            first = pinned_definition(job.version_id).steps[0]
+            job.current_intent = _intent(job, first_intent_id, first, now)
+            self._cover(job, token, first)
+        elif job.current_intent_id is None:  # a rerun from a step, or an empty flow
+            try:
+                self.begin(job, token)
+            except LeaseLost:  # cancelled in between: take the next one
+                return self.claim()
+        return job, token
+
+    def _cover(self, job, token, step):
+        """Lengthen the claim's lease when the first step may take longer (what
+        ``Store.claim`` gives in its one write); a rare action that may run for minutes."""
+        claimed_until = job.lease_until
+        if lease_for(job, registry.get(step.provider)) != claimed_until:
+            Job.objects.filter(pk=job.pk, lease_token=token).update(lease_until=job.lease_until)
+
+    def write_step(self, job, token, intent, attempt, outcome, started, move):
+        now = timezone.now()
+        following = move.following
+        has_next = following is not None
+        if has_next:
+            job.intent_count += 1
+            status, completed_at = Status.RUN, None
+            lease_until = lease_for(job, registry.get(following.provider))
+        else:
+            status, completed_at, lease_until = move.status, now, None
+        params = {
+            "job": job.pk,
+            "workspace": job.workspace_id,
+            "entry": job.entry_id,
+            "token": token,
+            "intent": intent.pk,
+            "attempt": attempt,
+            "status": outcome.status,
+            "code": str(outcome.code or "")[:200],
+            "message": outcome.message or "",
+            "now": now,
+            "duration": int((now - started).total_seconds() * 1000),
+            "changes": Jsonb(outcome.changes),
+            "has_next": has_next,
+            "seq": job.intent_count,
+            "step_id": following.id if has_next else "",
+            "name": following.name if has_next else "",
+            "provider": following.provider if has_next else "",
+            "flow": job.position["flow"],
+            "position": Jsonb(job.position),
+            "intent_count": job.intent_count,
+            "faults": Jsonb(job.faults),
+            "job_status": status,
+            "completed_at": completed_at,
+            "lease_until": lease_until,
+        }
+        logs_end = not has_next and job.entry_id
+        with transaction.atomic() if logs_end else nullcontext():
+            connection.ensure_connection()
+            with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
+                # A server-side-binding cursor, so psycopg prepares the statement once per
+                # connection (Django's default client-side cursor never prepares).
+                row = cursor.execute(STEP_COMMIT, params, prepare=True).fetchone()
+            if row is None:
+                raise LeaseLost
+            live.committed(
+                Change(
+                    id=row[1],
+                    workspace_id=job.workspace_id,
+                    job_id=job.pk,
+                    entry_id=job.entry_id,
+                    status=status,
+                    at=now,
+                )
+            )
+            if not has_next:
+                self.record_end(job, status)
+        if not has_next:
+            return None
+        return _intent(job, row[0], following, now)
 
 
 _columns = []
@@ -148,105 +268,3 @@ def _intent(job, intent_id, step, started_at):
     intent._state.adding = False
     intent._state.db = connection.alias
     return intent
-
-
-# The same writes as _save_outcome + _commit_move, as one statement: on PostgreSQL a
-# step's commit is then one round trip instead of six (BEGIN, four writes, COMMIT).
-# Every write hangs off ``owned``, so a worker that lost its lease writes nothing.
-_STEP_COMMIT = """
-WITH owned AS (
-    SELECT id FROM jobs_job
-    WHERE id = %(job)s AND lease_token = %(token)s AND status = 'RUN'
-    FOR UPDATE
-), attempt AS (
-    INSERT INTO jobs_event (intent_id, index, status, code, message, at, duration_ms)
-    SELECT %(intent)s, %(attempt)s, %(status)s, %(code)s, %(message)s, %(now)s, %(duration)s
-    FROM owned
-), outcome AS (
-    UPDATE jobs_intent
-    SET status = %(status)s, code = %(code)s, message = %(message)s, finished_at = %(now)s,
-        next_attempt_at = NULL, changes = %(changes)s
-    WHERE id = %(intent)s AND EXISTS (SELECT FROM owned)
-), following AS (
-    INSERT INTO jobs_intent
-        (job_id, seq, step_id, name, provider, flow, status, code, message, started_at, changes)
-    SELECT id, %(seq)s, %(step_id)s, %(name)s, %(provider)s, %(flow)s, 'RUN', '', '', %(now)s,
-        '{}'::jsonb
-    FROM owned WHERE %(has_next)s
-    RETURNING id
-), change AS (
-    INSERT INTO jobs_change (workspace_id, job_id, entry_id, status, at)
-    SELECT %(workspace)s, id, %(entry)s, %(job_status)s, %(now)s FROM owned
-    RETURNING id
-)
-UPDATE jobs_job
-SET entry_id = %(entry)s, position = %(position)s, attempt = 0,
-    current_intent_id = (SELECT id FROM following),
-    intent_count = %(intent_count)s, faults = %(faults)s, status = %(job_status)s,
-    completed_at = %(completed_at)s, lease_until = %(lease_until)s,
-    lease_token = CASE WHEN %(has_next)s THEN lease_token END
-FROM owned WHERE jobs_job.id = owned.id
-RETURNING current_intent_id, (SELECT id FROM change)
-"""
-
-
-def commit_step(job, token, intent, attempt, outcome, started, following, ending):
-    now = timezone.now()
-    has_next = following is not None
-    if has_next:
-        job.intent_count += 1
-        status, completed_at = Status.RUN, None
-        lease_until = _lease_for(job, registry.get(following.provider))
-    else:
-        status = ending or (Status.KO if job.position["flow"] == "rescue" else Status.OK)
-        completed_at, lease_until = now, None
-    params = {
-        "job": job.pk,
-        "workspace": job.workspace_id,
-        "entry": job.entry_id,
-        "token": token,
-        "intent": intent.pk,
-        "attempt": attempt,
-        "status": outcome.status,
-        "code": str(outcome.code or "")[:200],
-        "message": outcome.message or "",
-        "now": now,
-        "duration": int((now - started).total_seconds() * 1000),
-        "changes": Jsonb(outcome.changes),
-        "has_next": has_next,
-        "seq": job.intent_count,
-        "step_id": following.id if has_next else "",
-        "name": following.name if has_next else "",
-        "provider": following.provider if has_next else "",
-        "flow": job.position["flow"],
-        "position": Jsonb(job.position),
-        "intent_count": job.intent_count,
-        "faults": Jsonb(job.faults),
-        "job_status": status,
-        "completed_at": completed_at,
-        "lease_until": lease_until,
-    }
-    logs_end = not has_next and job.entry_id
-    with transaction.atomic() if logs_end else nullcontext():
-        connection.ensure_connection()
-        with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
-            # A server-side-binding cursor, so psycopg prepares the statement once per
-            # connection (Django's default client-side cursor never prepares).
-            row = cursor.execute(_STEP_COMMIT, params, prepare=True).fetchone()
-        if row is None:
-            raise LeaseLost
-        live.committed(
-            Change(
-                id=row[1],
-                workspace_id=job.workspace_id,
-                job_id=job.pk,
-                entry_id=job.entry_id,
-                status=status,
-                at=now,
-            )
-        )
-        if not has_next:
-            _log_end(job, status)
-    if not has_next:
-        return None
-    return _intent(job, row[0], following, now)

@@ -3,7 +3,7 @@ version or the workflow's latest one. A rerun is a new job; the old one is uncha
 
 from django.db import transaction
 
-from jobs import engine
+from jobs import position
 from jobs.models import Job, Status
 from jobs.services import JobError, create_job
 from workflows import definition
@@ -19,7 +19,7 @@ def failed_step(job):
 def rerun(job, version, *, actor=None, from_failed_step=False):
     """Queue the rerun; raises JobError when it cannot start (say, the failed step is
     not in the chosen version)."""
-    position = None
+    start = None
     label = f"rerun of {str(job.pk)[:8]} on version {version.number}"
     if from_failed_step:
         step_id = failed_step(job)
@@ -27,8 +27,8 @@ def rerun(job, version, *, actor=None, from_failed_step=False):
             raise JobError("Only a failed job can be rerun from its failed step.")
         workflow = definition.Workflow.model_validate(version.definition)
         try:
-            # Where the engine would be when about to run that step (see jobs.engine).
-            position = engine._locate(workflow, step_id)
+            # Where the engine would be when about to run that step.
+            start = position.locate(workflow, step_id)
         except ValueError:
             raise JobError(f"Version {version.number} has no step {step_id!r}.") from None
         label = f"rerun of {str(job.pk)[:8]} from step {step_id} on version {version.number}"
@@ -43,7 +43,7 @@ def rerun(job, version, *, actor=None, from_failed_step=False):
             actor=actor,
             version=version,
         )
-        if position is not None:
-            Job.objects.filter(pk=rerun_job.pk).update(position=position)
-            rerun_job.position = position
+        if start is not None:
+            Job.objects.filter(pk=rerun_job.pk).update(position=start)
+            rerun_job.position = start
     return rerun_job

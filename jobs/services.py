@@ -4,8 +4,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from console import storable
 from jobs import live, tasks
-from jobs.models import Job
+from jobs.models import Job, Status
+from silo.documents import DocumentError
+from silo.services import create_entry, first_document
 
 
 class JobError(ValueError):
@@ -16,11 +19,26 @@ class JobError(ValueError):
         self.field = field
 
 
+class JobConflict(JobError):
+    """A job id or key used before for another request; ``differs`` names the fields
+    (as the API names them) in which this request is not the first one."""
+
+    def __init__(self, job, differs):
+        super().__init__(
+            f"This job id or key was used before for another request: {', '.join(differs)} "
+            "differ. The job it made is unchanged; use a new id or key for a new job.",
+            field=differs[0],
+        )
+        self.job = job
+        self.differs = differs
+
+
 def create_job(
     workspace,
     workflow,
     *,
     entry=None,
+    document=None,
     args=None,
     key=None,
     tags=None,
@@ -30,37 +48,35 @@ def create_job(
     version=None,
     batch=None,
     cause=None,
-    looked=False,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
-    Returns ``(job, created)``: a ``key`` or ``job_id`` already used in the workspace
-    gives back that job unchanged, even when two requests race with the same key.
-    ``looked``: the caller has just looked for that job and found none, so it is not
-    looked for again before the insert (a race is still caught by the insert).
+    Returns ``(job, created)``. Idempotent: a ``key`` or ``job_id`` already used in the
+    workspace gives back that job unchanged (even when two requests race with the same
+    key), before anything else is checked, so a repeat gets the first answer; a repeat
+    that differs from the first request is a JobConflict. ``document``: a raw document
+    (the API's ``data``) stored as a new entry for this job, in the same transaction as
+    the job, so a refused or repeated request leaves no entry behind.
     """
     args = args or {}
-    if entry is None and not args:
-        raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
-        raise JobError("Arguments must map strings to strings.", field="args")
-    if entry is not None and entry.schema != workflow.schema:
-        raise JobError(
-            f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
-            field="silo_entry_id",
-        )
-    if workflow.archived:
-        raise JobError("This workflow is archived.", field="workflow_id")
-    existing = None if looked else _existing(workspace, key, job_id)
-    if existing:
-        return existing, False
+    tags = list(tags or [])
+    key = key or None
+    try:  # before the key is looked up: a lone surrogate cannot even be queried
+        storable.check({"args": args, "key": key or "", "tags": tags})
+    except storable.Unstorable as error:
+        raise JobError(f"{error.path} {error.problem}.", field=error.path.split(".")[0]) from None
+    request = {"workflow": workflow, "entry": entry, "document": document, "args": args}
+    request.update(tags=tags, key=key, job_id=job_id)
+    existing = _existing(workspace, key, job_id)
+    if existing is not None:
+        return require_same(existing, **request), False
+    _check(workflow, entry, document, args)
     fields = {
         "workspace": workspace,
         "workflow": workflow,
-        "entry": entry,
         "args": args,
-        "key": key or None,
-        "tags": list(tags or []),
+        "key": key,
+        "tags": tags,
         "trigger": trigger,
         "version": version or workflow.versions.get(number=workflow.current_version),
         "created_by": actor if actor is not None and actor.is_authenticated else None,
@@ -72,25 +88,91 @@ def create_job(
         fields["id"] = job_id
     try:
         with transaction.atomic():
-            job = Job.objects.create(**fields)
+            if document is not None:
+                entry, _ = create_entry(workspace, document, source="API", actor=actor)
+                _check_schema(workflow, entry, field="data")
+            job = Job.objects.create(entry=entry, **fields)
             live.job_changed(job, job.status)
             if settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
+    except DocumentError as error:
+        raise JobError(str(error), field="data") from None
     except IntegrityError:
         existing = _existing(workspace, key, job_id)
         if existing is None:
             raise
-        return existing, False
+        return require_same(existing, **request), False
     return job, True
+
+
+def _check(workflow, entry, document, args):
+    if entry is None and document is None and not args:
+        raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
+        raise JobError("Arguments must map strings to strings.", field="args")
+    if entry is not None:
+        _check_schema(workflow, entry, field="silo_entry_id")
+    if workflow.archived:
+        raise JobError("This workflow is archived.", field="workflow_id")
+
+
+def _check_schema(workflow, entry, field):
+    if entry.schema != workflow.schema:
+        raise JobError(
+            f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
+            field=field,
+        )
+
+
+def require_same(
+    job, *, workflow, entry=None, document=None, args=None, tags=(), key=None, job_id=None
+):
+    """``job`` if this request is the one that made it, else a JobConflict naming what
+    differs. ``workflow`` and ``entry`` may be objects or ids."""
+    differs = []
+    if job_id and str(job_id) != str(job.pk):
+        differs.append("id")
+    if str(getattr(workflow, "pk", workflow)) != str(job.workflow_id):
+        differs.append("workflow_id")
+    if document is not None:
+        if job.entry is None or first_document(job.entry) != document:
+            differs.append("data")
+    elif str(getattr(entry, "pk", entry)) != str(job.entry_id):
+        differs.append("silo_entry_id")
+    if (args or {}) != job.args:
+        differs.append("args")
+    if list(tags or []) != list(job.tags):
+        differs.append("tags")
+    if (key or None) != job.key:
+        differs.append("key")
+    if differs:
+        raise JobConflict(job, differs)
+    return job
 
 
 def _existing(workspace, key, job_id):
     if job_id:
-        found = Job.objects.filter(pk=job_id).first()
+        found = Job.objects.select_related("version").filter(pk=job_id).first()
         if found is not None:
             if found.workspace_id != workspace.pk:
                 raise JobError("This job id is taken.", field="id")
             return found
     if key:
-        return Job.objects.in_workspace(workspace).filter(key=key).first()
+        jobs = Job.objects.in_workspace(workspace).select_related("version")
+        return jobs.filter(key=key).first()
     return None
+
+
+def wake(job_ids):
+    """Bring parked jobs forward: each runs as soon as a worker is free.
+
+    For a service that learns, in one go, what several waiting jobs were waiting for
+    (a tax agency's answer to a batch of their records). Only jobs still waiting move;
+    one running, ended or cancelled is left alone. Returns how many were woken.
+    """
+    woken = Job.objects.filter(pk__in=list(job_ids), status=Status.WAIT).update(
+        due_at=timezone.now()
+    )
+    if woken and settings.JOBS_WAKE_WORKERS:
+        transaction.on_commit(tasks.wake_workers)
+    return woken

@@ -50,7 +50,7 @@ class UploadForm(forms.Form):
         label="Key (optional)",
         required=False,
         max_length=200,
-        help_text="Uploading again with the same key returns the first entry.",
+        help_text="Uploading the same file again with the same key returns the first entry.",
     )
 
     def clean_file(self):

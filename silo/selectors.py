@@ -10,7 +10,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 
@@ -61,12 +61,21 @@ def encode_cursor(entry):
 
 
 def decode_cursor(cursor):
-    """``(created_at, id)`` from a cursor, or None when it is not one of ours."""
+    """``(created_at, id)`` from a cursor, or None when it is not one of ours.
+
+    The one reader of cursors (silo, History, the API): a cursor comes from the
+    caller, so anything it holds is checked here. The time must carry its offset and
+    convert to UTC (a date near year 1 or 9999 with an offset would overflow later,
+    in the database layer).
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, entry_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(entry_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        created_at = datetime.fromisoformat(created_at)
+        if created_at.tzinfo is None:
+            return None
+        return created_at.astimezone(UTC), uuid.UUID(entry_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         return None
 
 

@@ -5,12 +5,26 @@ import hashlib
 import json
 import mimetypes
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.text import get_valid_filename
 
+from console import storable
 from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
+
+
+class KeyConflict(documents.DocumentError):
+    """The key was used before for another document; nothing was written."""
+
+    def __init__(self, entry):
+        super().__init__(
+            f"The key {entry.key!r} was used before for another document "
+            "(the one it stored is unchanged); use a new key for a new document."
+        )
+        self.entry = entry
 
 
 class EntryConflict(Exception):
@@ -24,26 +38,18 @@ class EntryConflict(Exception):
         self.entry = entry
 
 
-def _refuse_constant(name):
-    # Python's json accepts NaN and Infinity, which are not JSON: PostgreSQL would
-    # refuse them later with a server error.
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_document(raw):
     """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
     try:
-        doc = json.loads(raw, parse_constant=_refuse_constant)
+        doc = storable.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
-    except ValueError as error:
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"The document cannot be stored: {error}.") from error
+    except ValueError as error:  # NaN, Infinity
         raise documents.DocumentError(f"The file is not valid JSON: {error}.") from error
-    except RecursionError as error:
-        raise documents.DocumentError(
-            "The file is not valid JSON: it is nested too deeply."
-        ) from error
     return doc, documents.schema_of(doc)
 
 
@@ -65,13 +71,16 @@ def create_entry(
 ):
     """Store a document; with a ``key`` already used, return that entry instead.
 
+    A key is a fingerprint of the request: used again with another document, it is a
+    KeyConflict (the caller reused a key by mistake), not the first entry.
     ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
+    _check_storable(doc=doc, key=key or "")
     if key:
         existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
         if existing:
-            return existing, False
+            return _same_document(existing, doc), False
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -95,8 +104,28 @@ def create_entry(
     except IntegrityError:
         if not key:
             raise
-        return Entry.objects.in_workspace(workspace).get(key=key), False
+        return _same_document(Entry.objects.in_workspace(workspace).get(key=key), doc), False
     return entry, True
+
+
+def _check_storable(**values):
+    """Every way into the silo refuses what the stores cannot hold (console.storable)."""
+    try:
+        storable.check(values)
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"{error.path} {error.problem}.") from None
+
+
+def first_document(entry):
+    """The document the entry was created with: its oldest revision, if it has one."""
+    oldest = entry.revisions.order_by("number").only("doc").first()
+    return oldest.doc if oldest is not None else entry.doc
+
+
+def _same_document(entry, doc):
+    if first_document(entry) != doc:
+        raise KeyConflict(entry)
+    return entry
 
 
 def update_entry(
@@ -109,6 +138,7 @@ def update_entry(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    _check_storable(**changes)
     values = dict(changes)
     if "doc" in changes:
         if documents.schema_of(changes["doc"]) != entry.schema:
@@ -185,7 +215,7 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
             sha256=hashlib.sha256(content).hexdigest(),
             source=source,
         )
-        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.file.save(_file_name(name), ContentFile(content), save=False)
         attachment.save()
         for old in replaced:
             old.delete()
@@ -200,6 +230,15 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
             data={"attachment": str(attachment.id)},
         )
     return attachment
+
+
+def _file_name(name):
+    """The name on disk: the attachment keeps ``name`` as given for people, but a name
+    of only odd characters ("?", "..") leaves the storage nothing to use."""
+    try:
+        return get_valid_filename(name)
+    except SuspiciousFileOperation:
+        return "attachment"
 
 
 def log(entry, kind, message, *, actor=None, job_id=None, data=None):

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from jobs import live
 from jobs import selectors as job_selectors
 from jobs.models import Job
@@ -22,6 +22,7 @@ from jobs.services import JobError, create_job
 from silo import rendering, revisions, selectors, services
 from silo.forms import EntryEditForm, EntryFilterForm, UploadForm
 from silo.models import Activity, Attachment, Entry
+from workflows.agencies import selectors as agency_selectors
 from workflows.models import Workflow
 
 TABS = (
@@ -54,13 +55,18 @@ def upload(request):
     if not form.is_valid():
         context = _list_context(request, upload_form=form)
         return render(request, "silo/list.html", context, status=form.error_status)
-    entry, created = services.create_entry(
-        request.workspace,
-        form.cleaned_data["doc"],
-        key=form.cleaned_data["key"] or None,
-        actor=request.user,
-        source="upload",
-    )
+    try:
+        entry, created = services.create_entry(
+            request.workspace,
+            form.cleaned_data["doc"],
+            key=form.cleaned_data["key"] or None,
+            actor=request.user,
+            source="upload",
+        )
+    except services.KeyConflict as conflict:
+        form.add_error("key", str(conflict))
+        context = _list_context(request, upload_form=form)
+        return render(request, "silo/list.html", context, status=409)
     if created:
         messages.success(request, f"Uploaded {entry.title} ({entry.schema}).")
     else:
@@ -148,6 +154,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
         "edit_form": edit_form,
         "conflict": conflict,
         "live_since": live_since,
+        "registrations": agency_selectors.entry_registrations(entry),
     }
     if tab == "document":
         context["view"] = rendering.document_view(entry)
@@ -171,7 +178,7 @@ def _render_entry(request, entry, edit_form, *, live_since, conflict=None, statu
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def run_panel(request, entry_id):
     """The Run Workflow panel: search and pick a workflow of the entry's schema."""
     entry = get_scoped_or_404(request, Entry, pk=entry_id)

@@ -72,6 +72,14 @@ def fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """What the cache counts (API rate limits, failed sign-ins) starts at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # alice and bob are created for almost every test; real hashing costs ~0.3 s each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

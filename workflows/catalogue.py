@@ -18,6 +18,7 @@ from workflows.actions import registry
 # Codes any step may end with, whatever its action (see docs/actions.md).
 COMMON_CODES = (
     ("template_error", "a template in the config failed"),
+    ("template_budget", "a template in the config ran too long or made too much text"),
     ("invalid_config", "the templated config does not fit the action"),
     ("error", "the action failed unexpectedly"),
 )
@@ -42,6 +43,7 @@ class ActionDoc:
     description: str
     schemas: list
     codes: list
+    code_texts: list  # (code, what it means or "")
     fields: list
     needs_entry: bool
     max_attempts: int
@@ -161,6 +163,7 @@ def describe(action):
         description=action.description,
         schemas=["every schema"] if "*" in action.schemas else list(action.schemas),
         codes=list(action.codes),
+        code_texts=[(c, action.code_descriptions.get(c, "")) for c in action.codes],
         fields=fields,
         needs_entry=action.needs_entry,
         max_attempts=action.max_attempts,

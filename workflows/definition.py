@@ -12,10 +12,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from console import storable
 from workflows import templating
 from workflows.actions import registry
 
 GOTO = "flow.goto"
+
+# How deep steps may nest inside condition blocks ("steps[0].next[0].steps[0]" is 1).
+# Real workflows branch two or three levels; 10 leaves room and keeps every recursive
+# walk of a workflow (the editor's nested includes above all) far from Python's
+# recursion limit.
+MAX_NESTING = 10
 LEGACY_STATUSES = {
     "OK": ("OK", None),
     "KO": ("KO", None),
@@ -213,12 +220,20 @@ def parse(data, *, secrets=None):
     if not isinstance(data, dict):
         raise DefinitionError([Issue(path="", message="expected a JSON object")])
     try:
+        storable.check(data)
+    except storable.Unstorable as error:
+        raise DefinitionError([Issue(path=error.path, message=error.problem)]) from None
+    try:
         workflow = Workflow.model_validate(_convert_legacy(data))
     except PydanticError as error:
         raise DefinitionError(_pydantic_issues(error)) from None
 
     issues, warnings, seen = [], [], {}
     for path, step in workflow.walk():
+        if path.count(".next[") == MAX_NESTING + 1:
+            issues.append(
+                Issue(path=path, message=f"nested more than {MAX_NESTING} condition blocks deep")
+            )
         if step.id:
             if step.id in seen:
                 issues.append(

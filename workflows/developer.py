@@ -15,13 +15,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from console.workspaces import get_scoped_or_404, workspace_required
+from console.workspaces import Role, get_scoped_or_404, workspace_required
 from workflows import definition, drafts, paste
 from workflows.models import Workflow
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def developer_mode(request, workflow_id):
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
     if request.method == "GET":

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.workspaces import get_scoped_or_404, workspace_required
+from console.workspaces import Role, get_scoped_or_404, workspace_required
 from workflows import config_form, drafts, editing, paste
 from workflows.actions import registry
 from workflows.definition import GOTO, DefinitionError
@@ -330,7 +330,7 @@ def edit(request, workflow_id):
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def catalogue(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     draft, data = _state(workflow, request.user)
@@ -396,7 +396,7 @@ def replace(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def step_form(request, workflow_id):
     """GET: the step's config form in the sidebar. POST: apply it (errors stay beside
     their fields; what was typed is stored in the draft either way)."""
@@ -474,7 +474,7 @@ def move(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def block_form(request, workflow_id):
     """The condition/exception popover. ``address`` is a step (adding a block) or a
     block (editing it); ``kind`` is condition or exception for a new one."""
@@ -502,7 +502,9 @@ def block_form(request, workflow_id):
             "block": block or {"status": "KO" if exception else "OK", "stop": False},
             "adding": adding,
             "exception": exception,
-            "codes": list(action.codes) if action else [],
+            "codes": [(c, action.code_descriptions.get(c, "")) for c in action.codes]
+            if action
+            else [],
             "slot": "popover-"
             + format_address(address if adding else address[:-2]).replace(".", "-"),
         }
@@ -550,7 +552,7 @@ def rescue(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def details(request, workflow_id):
     """Name and description in the sidebar; the schema is shown, fixed once saved."""
     workflow = _workflow(request, workflow_id)

@@ -75,13 +75,27 @@ def request(
     content=None,
     timeout=10.0,
     max_bytes=10 * 1024 * 1024,
+    client_certificate=None,
+    trust=None,
 ):
     """Send one request, following redirects; returns a ``Response`` or raises
-    ``OutboundError``. ``timeout`` bounds the whole call, redirects included."""
+    ``OutboundError``. ``timeout`` bounds the whole call, redirects included.
+
+    ``client_certificate`` (a ``workflows.agencies.aeat.certificates.ClientCertificate``
+    or anything with its ``load_into(ssl_context)``) is presented to servers that ask
+    for one (the AEAT authenticates submissions that way); a server that refuses it
+    ends the call with ``certificate_refused``, which waiting does not fix. ``trust`` is
+    a CA file the operator configured for a server whose certificate is not from a
+    public CA (the local AEAT): only that CA is trusted for the call."""
     deadline = time.monotonic() + timeout
     headers = {"User-Agent": USER_AGENT, **(headers or {})}
     target = _parse(url)
-    with httpx.Client(verify=_tls(), trust_env=False, follow_redirects=False) as client:
+    tls = (
+        _tls()
+        if client_certificate is None and trust is None
+        else _client_tls(client_certificate, trust)
+    )
+    with httpx.Client(verify=tls, trust_env=False, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             response = _send(
                 client, method, target, headers, content, deadline, max_bytes, allow_private
@@ -107,6 +121,22 @@ def _tls():
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+@functools.lru_cache(maxsize=32)
+def _client_tls(client_certificate, trust):
+    """A TLS context with a client certificate and/or another trust anchor. Kept per
+    (certificate, CA file): building one reads a CA bundle and a key, and every call of
+    a batch or a census lookup uses the same pair."""
+    if trust:
+        context = ssl.create_default_context(cafile=str(trust))
+    else:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    if client_certificate is not None:
+        client_certificate.load_into(context)
+    return context
 
 
 def _parse(url):
@@ -157,9 +187,38 @@ def _send(client, method, target, headers, content, deadline, max_bytes, allow_p
     except httpx.TimeoutException:
         raise Transient("timeout", f"{target.host} did not answer in time.") from None
     except httpx.TransportError as error:
+        refused = _certificate_refused(error)
+        if refused:
+            raise OutboundError(
+                "certificate_refused", f"{target.host} refused the client certificate ({refused})."
+            ) from None
         reason = type(error).__name__
         raise Transient("network", f"Could not reach {target.host}: {reason}.") from None
     return Response(response.status_code, response.headers, body, str(target))
+
+
+# TLS alerts a server sends about the certificate the client presented (or did not).
+CLIENT_CERTIFICATE_ALERTS = (
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED",
+    "TLSV1_ALERT_UNKNOWN_CA",
+    "TLSV1_ALERT_ACCESS_DENIED",
+)
+
+
+def _certificate_refused(error):
+    """The alert's name when the server refused our client certificate, else ""."""
+    seen = error
+    while seen is not None:
+        text = str(seen).upper()
+        for alert in CLIENT_CERTIFICATE_ALERTS:
+            if alert in text:
+                return alert.split("ALERT_", 1)[1].lower().replace("_", " ")
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def _read(response, max_bytes, deadline, target):
@@ -203,12 +262,68 @@ def checked_host(host, port, allow_private=False):
     )
 
 
+# IPv6 forms that carry an IPv4 address and, through a translator or relay (or the
+# host's own stack), reach it: what is judged is that IPv4 address.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated "::a.b.c.d"
+
+# IANA special-purpose ranges that are not globally reachable but that Python 3.11's
+# ``is_global`` lets through (or may, in other patch releases).
+SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network"
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+        "192.0.0.0/24",  # IETF protocol assignments (3.11 counts some as global)
+        "192.0.2.0/24",  # documentation
+        "192.88.99.0/24",  # the former 6to4 relay anycast
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation
+        "203.0.113.0/24",  # documentation
+        "240.0.0.0/4",  # reserved, and the limited broadcast
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): its layout is the operator's
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments (Teredo's own relays among them)
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # segment routing (SRv6) SIDs
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # the former site-local
+    )
+)
+
+
+def _carried_ipv4(address):
+    """The IPv4 addresses an IPv6 address leads to (mapped, compatible, NAT64, 6to4,
+    Teredo's server and client), or ``[]`` for a plain address."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    if address.ipv4_mapped:
+        return [address.ipv4_mapped]
+    if address in IPV4_COMPATIBLE or address in NAT64:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour:
+        return [address.sixtofour]
+    if address.teredo:
+        return list(address.teredo)
+    return []
+
+
 def permitted(address):
-    """Whether an address may be called without the workspace's private-network opt-in."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Whether an address may be called without the workspace's private-network opt-in.
+
+    An IPv6 form that carries an IPv4 address is judged by that address (a NAT64
+    ``64:ff9b::a9fe:a9fe`` is the metadata service 169.254.169.254 on a NAT64
+    network); the IANA special-purpose ranges are refused even where ``is_global``
+    says otherwise."""
     if any(address in network for network in allowed_networks()):
         return True
+    carried = _carried_ipv4(address)
+    if carried:
+        return all(permitted(ipv4) for ipv4 in carried)
+    if any(address in network for network in SPECIAL_PURPOSE if network.version == address.version):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -9,7 +9,7 @@ so that a config naming a secret the workspace lacks is flagged.
 import json
 from dataclasses import dataclass, field
 
-from console import secrets
+from console import secrets, storable
 from workflows import definition
 
 MAX_CHARS = 1_000_000
@@ -50,11 +50,15 @@ def read(text, workspace):
     if len(text) > MAX_CHARS:
         raise PasteError([_issue("", f"the text is too long (more than {MAX_CHARS:,} characters)")])
     try:
-        data = json.loads(text)
+        data = storable.loads(text)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         issue = _issue("", f"not valid JSON: {error.msg} at {where}")
         raise PasteError([issue], position=(error.lineno, error.colno)) from None
+    except storable.Unstorable as error:
+        raise PasteError([_issue(error.path, error.problem)]) from None
+    except ValueError as error:  # NaN, Infinity
+        raise PasteError([_issue("", f"not valid JSON: {error}")]) from None
     try:
         workflow, warnings = definition.parse(data, secrets=secret_names(workspace))
     except definition.DefinitionError as error:

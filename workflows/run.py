@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from jobs.services import JobError, create_job
 from silo import selectors as silo_selectors
 from silo.models import Entry
@@ -35,7 +35,7 @@ class Argument:
 
 
 @require_GET
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def run_panel(request, workflow_id):
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
     return _render(request, workflow)

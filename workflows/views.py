@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.workspaces import get_scoped_or_404, scoped, workspace_required
+from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
 from workflows import lifecycle, listing, paste, services, templates
 from workflows.models import Workflow
 
@@ -60,7 +60,7 @@ def with_row_urls(workflows):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def create(request):
     """The template picker. Choosing a template (``?template=<slug>``, also a link to
     share) shows its steps, read-only; its Load Template button makes version 1 and
@@ -120,7 +120,7 @@ def export_json(request, workflow_id):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def import_json(request):
     """Paste a workflow's JSON (from this or another workspace) to create it here."""
     dialog = "workflows/_import_dialog.html"
@@ -148,7 +148,7 @@ def import_json(request):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required
+@workspace_required(role=Role.EDITOR)
 def delete(request, workflow_id):
     """Confirm, then delete; a workflow that has run is archived instead."""
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)

@@ -9,6 +9,7 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -97,6 +98,8 @@ def install(api):
             return on_too_big(request, exc.__cause__)
         if isinstance(exc.__cause__, ApiError):  # raised while reading the body
             return on_api_error(request, exc.__cause__)
+        if isinstance(exc.__cause__, MultiPartParserError):
+            return on_unreadable_form(request, exc.__cause__)
         status = exc.status_code
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         message = str(exc)
@@ -106,6 +109,9 @@ def install(api):
 
     def on_not_found(request, exc):
         return error_response(404, "not_found", "Not found in this workspace.")
+
+    def on_unreadable_form(request, exc):
+        return error_response(400, "bad_request", f"The multipart body cannot be read: {exc}")
 
     def on_too_big(request, exc):
         return error_response(413, "too_large", "The request body is too large.")
@@ -120,4 +126,5 @@ def install(api):
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(MultiPartParserError, on_unreadable_form)
     api.add_exception_handler(Exception, on_bug)

@@ -8,7 +8,15 @@ class ApiToken(WorkspaceOwned):
     """A bearer token of one workspace. Only its SHA-256 is stored: the token itself
     is shown once, when it is created (see ``console.api.tokens``)."""
 
+    class Role(models.TextChoices):
+        """What a token may do: it belongs to the workspace, not to a person, so it acts
+        with the role chosen when it was made, whoever made it (docs/api.md)."""
+
+        EDITOR = "editor", "Editor (read and write)"
+        VIEWER = "viewer", "Viewer (read only)"
+
     name = models.CharField(max_length=100)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
     prefix = models.CharField(max_length=16)
     sha256 = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(

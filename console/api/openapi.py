@@ -1,13 +1,13 @@
 """The API object: django-ninja with our auth, errors and JSON parser, and an OpenAPI
 document that carries the workflow format's own JSON Schema."""
 
-import json
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
+from console import storable
 from console.api import errors, jobs, silo, tokens, workflows
 from console.api.auth import TokenAuth
 from console.api.errors import ApiError
@@ -20,37 +20,21 @@ that workspace. Errors are `{"code", "message", "fields"}` with the HTTP status.
 """
 
 
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not a JSON value")
-
-
 class StrictJSONParser(Parser):
-    """Refuses NaN and Infinity, which Python reads but JSON (and PostgreSQL) do not,
-    and NUL characters, which PostgreSQL cannot store in text or jsonb."""
+    """Refuses what parses but cannot be stored or shown (``console.storable``): NaN
+    and Infinity, NUL, lone surrogates, nesting deeper than ``storable.MAX_DEPTH``."""
 
     def parse_body(self, request):
         try:
-            data = json.loads(request.body, parse_constant=_refuse_constant)
-        except RecursionError:
-            raise ApiError(400, "bad_request", "The body is nested too deeply.") from None
-        if _has_nul(data):
-            raise ApiError(400, "bad_request", "Text in the body may not contain NUL (\\u0000).")
-        return data
-
-
-def _has_nul(value):
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            return storable.loads(request.body)
+        except storable.Unstorable as error:
+            where = f"The body's {error.path}" if error.path else "The body"
+            raise ApiError(
+                400,
+                "bad_request",
+                f"{where} {error.problem}.",
+                {error.path or "body": error.problem},
+            ) from None
 
 
 def _signed_in_or_token(view):

@@ -15,6 +15,7 @@ from pydantic import ConfigDict
 
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from silo import documents, selectors, services
 from silo.models import Attachment, Entry
 
@@ -81,7 +82,7 @@ class EntryFilters(Schema):
     q: str | None = Field(None, max_length=200, description="Code, party name or tax ID.")
     schema_: str | None = Field(None, alias="schema", max_length=64)
     state: StateName | None = None
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 
@@ -121,16 +122,20 @@ def _entry(request, entry_id):
 
 @router.post(
     "/silo/entries",
-    response=responses({200: EntryOut, 201: EntryOut}),
+    response=responses({200: EntryOut, 201: EntryOut}, 409),
     by_alias=True,
     summary="Store a document",
 )
 def create_entry(request, payload: EntryIn):
-    """201 with the new entry; 200 with the first one when its ``key`` was used before."""
+    """201 with the new entry; 200 with the first one when its ``key`` was used before
+    for the same document; 409 when it was used for another."""
     try:
         entry, created = services.create_entry(
             workspace_of(request), payload.doc, key=payload.key, source="API"
         )
+    except services.KeyConflict as error:
+        differs = "differs from the document first stored with this key"
+        raise ApiError(409, "conflict", str(error), {"doc": differs}) from None
     except documents.DocumentError as error:
         raise invalid(str(error), {"doc": str(error)}) from None
     if created and payload.meta:
@@ -182,12 +187,14 @@ def update_entry(
         entry = services.update_entry(entry, expected_version=if_match, **changes)
     except services.EntryConflict as error:
         raise ApiError(409, "conflict", str(error)) from None
+    except documents.DocumentError as error:
+        raise invalid(str(error), {"body": str(error)}) from None
     return _entry_json(entry)
 
 
 @router.post(
     "/silo/entries/{entry_id}/attachments",
-    response=responses({201: AttachmentOut}, 404),
+    response=responses({201: AttachmentOut}, 404, 411),
     summary="Upload an attachment",
 )
 def upload_attachment(request, entry_id: uuid.UUID, file: File[UploadedFile]):

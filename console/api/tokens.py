@@ -24,12 +24,13 @@ def digest(plaintext):
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_token(workspace, name, *, actor=None):
+def create_token(workspace, name, *, actor=None, role=ApiToken.Role.EDITOR):
     """Returns ``(token, plaintext)``; the plaintext is never stored."""
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         workspace=workspace,
         name=name.strip()[:100] or "API token",
+        role=role,
         prefix=plaintext[:SHOWN_PREFIX_LENGTH],
         sha256=digest(plaintext),
         created_by=actor if actor is not None and actor.is_authenticated else None,

@@ -15,8 +15,9 @@ from ninja.params import Header
 
 from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.paging import Cursor
 from silo.selectors import decode_cursor, encode_cursor
-from workflows import definition
+from workflows import definition, lifecycle
 from workflows.models import Workflow
 from workflows.services import VersionConflict, create_workflow, export, save_version
 
@@ -61,7 +62,7 @@ class WorkflowPage(Schema):
 
 class WorkflowFilters(Schema):
     schema_: str | None = Field(None, alias="schema", max_length=64)
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 
@@ -88,14 +89,23 @@ def _saved(workflow, warnings):
     }
 
 
-def _workflow(request, workflow_id):
-    workflow = (
-        Workflow.objects.in_workspace(workspace_of(request))
-        .filter(pk=workflow_id, archived=False)
-        .first()
+def _archived(workflow_id, status):
+    message = (
+        "This workflow is archived (it has run, so it was kept when deleted): "
+        f"POST /api/v1/workflows/{workflow_id}/restore brings it back."
     )
+    code = "not_found" if status == 404 else "conflict"
+    return ApiError(status, code, message, {"id": "archived"})
+
+
+def _workflow(request, workflow_id, archived_status=404):
+    """The workspace's workflow; an archived one is reported as such (with how to
+    restore it): ``archived_status`` 404 where it is read, 409 where it is changed."""
+    workflow = Workflow.objects.in_workspace(workspace_of(request)).filter(pk=workflow_id).first()
     if workflow is None:
         raise not_found("workflow")
+    if workflow.archived:
+        raise _archived(workflow_id, archived_status)
     return workflow
 
 
@@ -131,6 +141,9 @@ def put_workflow(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
     except definition.DefinitionError as error:
         raise _definition_error(error) from None
     except IntegrityError:
+        existing = Workflow.objects.in_workspace(workspace).filter(pk=workflow_id).first()
+        if existing is not None and existing.archived:
+            raise _archived(workflow_id, 409) from None
         raise ApiError(
             409, "conflict", "A workflow with this id exists: PATCH it to save a new version."
         ) from None
@@ -149,7 +162,7 @@ def patch_workflow(
     document: dict = DOCUMENT,
     if_match: int | None = IF_MATCH,
 ):
-    workflow = _workflow(request, workflow_id)
+    workflow = _workflow(request, workflow_id, archived_status=409)
     try:
         workflow, warnings = save_version(
             workflow,
@@ -163,6 +176,25 @@ def patch_workflow(
     except VersionConflict as error:
         raise ApiError(409, "conflict", str(error)) from None
     return _saved(workflow, warnings)
+
+
+@router.post(
+    "/workflows/{workflow_id}/restore",
+    response=responses(dict, 404),
+    openapi_extra={
+        "responses": {"200": {"content": {"application/json": {"schema": DOCUMENT_REF}}}}
+    },
+    summary="Restore an archived workflow",
+)
+def restore_workflow(request, workflow_id: uuid.UUID):
+    """Bring an archived workflow back (as Unarchive does in the console): it can be
+    read, changed and run again. Restoring one that is not archived changes nothing."""
+    workflow = Workflow.objects.in_workspace(workspace_of(request)).filter(pk=workflow_id).first()
+    if workflow is None:
+        raise not_found("workflow")
+    if workflow.archived:
+        lifecycle.unarchive(workflow)
+    return export(workflow)
 
 
 @router.get(

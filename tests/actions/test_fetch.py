@@ -133,7 +133,7 @@ def test_the_bearer_secret_is_sent_and_not_passed_to_another_origin(alice, works
 
 def test_a_secret_is_not_sent_by_a_version_a_mere_member_saved(alice, workspace, invoice_json):
     member = get_user_model().objects.create_user("mallory")
-    Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.MEMBER)
+    Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.EDITOR)
     secrets.set_secret(workspace, "feed", "feed-token-123")
     with HttpReceiver(invoice_json) as server:
         by_member = run_saved_by(member, workspace, [fetch(secret="feed")], {"url": server.url})

@@ -192,5 +192,5 @@ def test_an_unreachable_service_is_transient(alice, settings):
 
         job, step = run(workspace, "es-invoice-es-es-freelance.json", [lookup(retry=FAST)])
 
-    assert (step.status, step.code) == ("KO", "network_error")
+    assert (step.status, step.code) == ("KO", "network")
     assert step.events.count() == 3

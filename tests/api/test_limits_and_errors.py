@@ -68,7 +68,7 @@ def test_a_body_that_is_not_json_is_400(alice_api, body):
 def test_a_body_nested_too_deeply_is_400(alice_api):
     response = alice_api.post("/silo/entries", '{"doc": ' + "[" * 5000 + "]" * 5000 + "}")
     assert response.status_code == 400
-    assert response.json()["message"] == "The body is nested too deeply."
+    assert response.json()["message"] == "The body is nested more than 64 levels deep."
 
 
 def test_a_malformed_id_in_the_path_is_not_a_500(alice_api):

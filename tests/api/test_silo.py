@@ -31,11 +31,22 @@ def test_store_a_document(alice_api, alice, invoice_doc):
 
 def test_the_same_key_returns_the_first_entry(alice_api, invoice_doc):
     first = alice_api.post("/silo/entries", {"doc": invoice_doc, "key": "inv-1"})
-    again = alice_api.post("/silo/entries", {"doc": PARTY, "key": "inv-1"})
+    again = alice_api.post("/silo/entries", {"doc": invoice_doc, "key": "inv-1"})
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     assert Entry.objects.count() == 1
+
+
+def test_the_same_key_with_another_document_is_a_409(alice_api, invoice_doc):
+    alice_api.post("/silo/entries", {"doc": invoice_doc, "key": "inv-1"})
+
+    again = alice_api.post("/silo/entries", {"doc": PARTY, "key": "inv-1"})
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "conflict"
+    assert list(again.json()["fields"]) == ["doc"]
+    assert Entry.objects.get().doc == invoice_doc
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter, UUIDConverter
 
-# Health endpoints answer probes without a login and show counts only (console/health.py).
-PUBLIC = {"login", "logout", "health_live", "health_ready", "health_workers"}
+# Health endpoints answer probes without a login and show counts only (console/health.py);
+# an invitation's link, the first run and a password reset are for people not signed in.
+PUBLIC = {"login", "logout", "health_live", "health_ready", "health_workers", "invitation"}
+PUBLIC |= {"first_run", "password_reset", "password_reset_done", "password_reset_confirm"}
+PUBLIC |= {"password_reset_complete"}
 OWN_AUTHENTICATION = {"api", "admin"}
 
 

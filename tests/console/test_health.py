@@ -63,3 +63,29 @@ def test_workers_shows_the_queue_and_each_machines_heartbeat(client, alice, sett
         ("machine-b:20", True),
     ]
     assert str(alice[1].pk) not in response.content.decode()
+
+
+def test_workers_tells_a_stranger_the_status_alone(client, db):
+    beat("machine-a:10", seconds_ago=1)
+
+    stranger = client.get("/health/workers", REMOTE_ADDR="203.0.113.5")
+    through_a_local_proxy = client.get("/health/workers", HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert (stranger.status_code, stranger.json()) == (200, {"status": "ok"})
+    assert through_a_local_proxy.json() == {"status": "ok"}
+
+
+def test_workers_shows_details_to_a_staff_user_from_anywhere(client, alice):
+    beat("machine-a:10", seconds_ago=1)
+    alice[0].is_staff = True
+    alice[0].save()
+    client.force_login(alice[0])
+
+    response = client.get("/health/workers", REMOTE_ADDR="203.0.113.5")
+
+    assert [w["name"] for w in response.json()["workers"]] == ["machine-a:10"]
+
+
+def test_a_member_who_is_not_staff_sees_the_status_alone(alice_client):
+    response = alice_client.get("/health/workers", REMOTE_ADDR="203.0.113.5")
+    assert response.json() == {"status": "no_workers"}

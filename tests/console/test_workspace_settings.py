@@ -74,7 +74,7 @@ def test_a_bad_name_is_a_clear_error_and_the_value_is_not_kept(alice_client, wor
 
 def test_members_look_but_only_owners_change(client, workspace):
     user, _ = make_member("carol", "Carol's own")
-    Membership.objects.create(user=user, workspace=workspace, role=Membership.Role.MEMBER)
+    Membership.objects.create(user=user, workspace=workspace, role=Membership.Role.EDITOR)
     client.force_login(user)
     client.post("/workspace/switch/", {"workspace": str(workspace.pk)})
 

@@ -108,14 +108,14 @@ def test_alice_hears_her_job_being_created_and_run(client, alice):
         created.append(job)
         engine.run_in_process(job)
 
-    hello, messages, quiet = listen("/ws/live/", session_cookie(client, alice[0]), run_a_job, 4)
+    hello, messages, quiet = listen("/ws/live/", session_cookie(client, alice[0]), run_a_job, 3)
 
     job = created[0]
-    # Created, claimed, its step begun, finished.
-    assert [m["status"] for m in messages] == ["QUEUED", "RUN", "RUN", "OK"]
+    # Created, claimed with its first step begun, finished.
+    assert [m["status"] for m in messages] == ["QUEUED", "RUN", "OK"]
     assert {m["job"] for m in messages} == {str(job.pk)}
     assert {m["entry"] for m in messages} == {str(entry.pk)}
-    assert hello["hello"] < messages[0]["change"] < messages[1]["change"] < messages[3]["change"]
+    assert hello["hello"] < messages[0]["change"] < messages[1]["change"] < messages[2]["change"]
     assert quiet
 
 
@@ -319,3 +319,60 @@ def test_an_entry_socket_hears_a_persons_change_and_a_job_socket_does_not(client
 
     _, messages, quiet = listen(f"/ws/live/jobs/{job.pk}/", cookie, edit_again, 0)
     assert quiet
+
+
+def _closed_after(cookie, ending):
+    """Open a socket, run ``ending`` (sync), return the close message the socket gets."""
+
+    async def end_then_listen():
+        from asgiref.sync import sync_to_async
+
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.receive_json_from(timeout=5)  # hello
+        await sync_to_async(ending)()
+        while (output := await communicator.receive_output(timeout=5))["type"] != (
+            "websocket.close"
+        ):
+            pass  # the sweep's own hello, if it came first
+        await communicator.disconnect()
+        return output
+
+    return async_to_sync(end_then_listen)()
+
+
+@pytest.mark.parametrize("ends", ["logout", "expiry", "password change"])
+def test_a_socket_closes_when_the_session_behind_it_ends(client, alice, monkeypatch, ends):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    cookie = session_cookie(client, alice[0]).encode()
+
+    def ending():
+        if ends == "logout":
+            client.post("/logout/")
+        elif ends == "expiry":
+            Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+        else:
+            alice[0].set_password("a new one entirely")
+            alice[0].save()
+
+    assert _closed_after(cookie, ending) == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_socket_stays_open_while_its_session_lasts(client, alice, monkeypatch):
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.1)
+    cookie = session_cookie(client, alice[0]).encode()
+
+    async def listen_through_sweeps():
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.receive_json_from(timeout=5)  # hello
+        quiet = await communicator.receive_nothing(timeout=1)  # ten sweeps
+        await communicator.disconnect()
+        return quiet
+
+    assert async_to_sync(listen_through_sweeps)()

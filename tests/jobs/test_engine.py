@@ -175,9 +175,21 @@ def test_a_workflow_runs_only_on_entries_of_its_schema(alice):
 def test_the_same_key_gives_the_same_job(alice):
     workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
     first, created = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
-    again, created_again = create_job(alice[1], workflow, args={"a": "2"}, key="order-7")
+    again, created_again = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
     assert (created, created_again) == (True, False)
-    assert again.pk == first.pk and again.args == {"a": "1"}
+    assert again.pk == first.pk
+
+
+def test_the_same_key_with_other_args_is_a_conflict(alice):
+    from jobs.services import JobConflict
+
+    workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
+    first, _ = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
+    with pytest.raises(JobConflict) as conflict:
+        create_job(alice[1], workflow, args={"a": "2"}, key="order-7")
+    assert conflict.value.differs == ["args"]
+    first.refresh_from_db()
+    assert first.args == {"a": "1"}
 
 
 def test_steps_receive_a_stable_idempotency_key(alice):
@@ -274,8 +286,7 @@ def test_an_abandoned_job_resumes_at_its_step(alice):
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claimed, token = engine.claim()
     # The worker ran "a", committed, began "b", then died: its lease runs out.
-    definition = engine._definition(claimed.version_id)
-    engine._run_step(claimed, token, definition, definition.steps[0])
+    engine.run_step(claimed, token)
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
     claim_and_run()
     job.refresh_from_db()
@@ -298,23 +309,54 @@ def test_a_step_keeps_the_lease_while_it_covers_the_next_step_and_renews_it_othe
     workflow, _ = create_workflow(alice[1], {"name": "l", "schema": "bill/invoice", "steps": steps})
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
     claimed, token = engine.claim()
-    definition = engine._definition(claimed.version_id)
     lease = Job.objects.get(pk=job.pk).lease_until
 
     # "b" (30 s timeout) starts with the claim's lease still 60 s ahead: kept as it is.
-    engine._run_step(claimed, token, definition, definition.steps[0])
+    engine.run_step(claimed, token)
     assert Job.objects.get(pk=job.pk).lease_until == lease
     # The lease nears its end while "b" runs: "slow" needs 300 s and more, so it grows.
     soon = timezone.now() + timedelta(seconds=20)
     Job.objects.filter(pk=job.pk).update(lease_until=soon)
     claimed.lease_until = soon
-    engine._run_step(claimed, token, definition, definition.steps[1])
+    engine.run_step(claimed, token)
     assert Job.objects.get(pk=job.pk).lease_until >= timezone.now() + timedelta(seconds=309)
 
-    engine._run_step(claimed, token, definition, definition.steps[2])
+    engine.run_step(claimed, token)
     job.refresh_from_db()
     assert job.status == Status.OK and job.lease_until is None
     assert executed(job) == ["a", "b", "slow"]
+
+
+def test_a_job_run_in_process_after_its_worker_died_counts_a_recovery_too(alice):
+    workflow, _ = create_workflow(
+        alice[1], {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
+    )
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    claimed, token = engine.claim()
+    engine.run_step(claimed, token)  # ran "a", began "b", then its worker died
+    Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
+    job = finish(job)
+    assert job.status == Status.OK and job.recoveries == 1
+    assert executed(job) == ["a", "b"]
+
+
+def test_a_claimed_job_holds_a_lease_that_covers_its_first_step(alice):
+    class SlowFirst(Action):
+        id = "test.slow_first"
+        name = "Slow first"
+        timeout_s = 300
+
+        def run(self, context):
+            return Outcome.ok()
+
+    register(SlowFirst)
+    steps = [{"id": "slow", "provider": "test.slow_first"}]
+    workflow, _ = create_workflow(alice[1], {"name": "s", "schema": "bill/invoice", "steps": steps})
+    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    before = timezone.now()
+    claimed, _ = engine.claim()
+    assert Job.objects.get(pk=job.pk).lease_until >= before + timedelta(seconds=310)
+    assert claimed.current_intent.step_id == "slow"
 
 
 def test_an_action_that_crashes_is_a_ko_not_a_dead_worker(alice):

@@ -78,14 +78,23 @@ def test_missing_file_is_a_400(alice_client):
 
 def test_same_key_twice_returns_the_first_entry(alice_client, alice, invoice_doc):
     upload(alice_client, invoice_doc, key="inv-2024-1")
+
+    response = upload(alice_client, invoice_doc, key="inv-2024-1")
+
+    first = Entry.objects.in_workspace(alice[1]).get()
+    assert response.redirect_chain[-1][0] == reverse("silo:entry", args=[first.pk])
+    assert "already existed" in response.content.decode()
+
+
+def test_same_key_with_another_file_is_refused(alice_client, alice, invoice_doc):
+    upload(alice_client, invoice_doc, key="inv-2024-1")
     other = load_gobl("es-invoice-es-es.json")
 
     response = upload(alice_client, other, key="inv-2024-1")
 
-    first = Entry.objects.in_workspace(alice[1]).get()
-    assert first.doc == invoice_doc
-    assert response.redirect_chain[-1][0] == reverse("silo:entry", args=[first.pk])
-    assert "already existed" in response.content.decode()
+    assert response.status_code == 409
+    assert "was used before for another document" in response.content.decode()
+    assert Entry.objects.in_workspace(alice[1]).get().doc == invoice_doc
 
 
 def test_upload_needs_the_csrf_token(client, alice, invoice_doc):

@@ -249,7 +249,7 @@ def test_delete_destroys_a_workflow_that_never_ran(alice_client, alice):
 def test_delete_says_whose_unsaved_drafts_go_with_it(alice_client, alice):
     workflow = make_workflow(alice[1], "Shared")
     carol = get_user_model().objects.create_user("carol")
-    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.MEMBER)
+    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.EDITOR)
     url = reverse("workflows:delete", args=[workflow.pk])
     assert "drafts-lost" not in alice_client.get(url).content.decode()
 

@@ -6,11 +6,14 @@ in ``run(context) -> Outcome``. A failure worth trying again later is raised as
 ``TryLater``; the engine owns retries, backoff and recording, never the action.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+from workflows import outbound
 
 
 class ActionConfig(BaseModel):
@@ -72,9 +75,13 @@ class Context:
     step_started_at: datetime  # when the first attempt of this step began
     fault: dict | None = None
     data: dict = field(default_factory=dict)  # what templates see: doc, entry, args, job
+    # The job as the API shows it, built on demand by the engine (a webhook's payload):
+    # actions get it here instead of importing the jobs app.
+    job_json: Callable[[], dict] = dict
 
     def use_entry(self, entry):
-        """Make ``entry`` the job's entry (e.g. an import creating its document)."""
+        """Make ``entry`` the job's entry (e.g. an import creating its document); the
+        engine records it with the step's outcome, under the job's lease."""
         self.entry = entry
         self.job.entry = entry
 
@@ -86,6 +93,9 @@ class Action:
     description: ClassVar[str] = ""
     schemas: ClassVar[tuple[str, ...]] = ("*",)  # "*" = every schema
     codes: ClassVar[tuple[str, ...]] = ()
+    # What a code means, where the code alone does not say (an agency's numeric codes):
+    # the condition popover and the catalogue show it beside the code.
+    code_descriptions: ClassVar[dict[str, str]] = {}
     needs_entry: ClassVar[bool] = False
     max_attempts: ClassVar[int] = 5
     backoff_s: ClassVar[float] = 2.0
@@ -100,3 +110,22 @@ class Action:
 
     def run(self, context: Context) -> Outcome:
         raise NotImplementedError
+
+
+def unanswered(error: outbound.OutboundError) -> Outcome:
+    """The one mapping of a call that got no answer: a transient failure (timeout,
+    connection refused, DNS) is raised as ``TryLater``; any other (a refused address,
+    a body too large) is the step's ``KO`` with the failure's code."""
+    if error.transient:
+        raise TryLater(error.code, error.message) from None
+    return Outcome.ko(error.code, error.message)
+
+
+def retry_if_busy(response: outbound.Response, who: str = "") -> None:
+    """A 429 or 5xx answer is worth trying again, no sooner than its Retry-After."""
+    if response.status == 429 or response.status >= 500:
+        raise TryLater(
+            str(response.status),
+            f"{who or response.host} answered {response.status}.",
+            response.retry_after,
+        )

@@ -22,7 +22,7 @@ from console import secrets
 from console.workspace_settings import smtp_connection
 from silo import documents
 from workflows import outbound
-from workflows.actions.base import Action, ActionConfig, Outcome, TryLater
+from workflows.actions.base import Action, ActionConfig, Outcome, TryLater, unanswered
 from workflows.actions.registry import register
 
 TITLES = {"bill/invoice": "Invoice", "bill/payment": "Payment", "bill/order": "Order"}
@@ -111,9 +111,7 @@ class SendEmail(Action):
         except secrets.SecretError as error:
             return Outcome.ko("missing_secret", f"SMTP password: {error}")
         except outbound.OutboundError as error:
-            if error.transient:
-                raise TryLater(error.code, error.message) from None
-            return Outcome.ko(error.code, error.message)
+            return unanswered(error)
         message = EmailMessage(
             subject=config.subject or default_subject(entry),
             body=config.body or default_body(entry),

@@ -14,12 +14,11 @@ from pydantic import Field, field_validator
 from console import secrets
 from console.models import Membership
 from console.workspace_settings import allows_private_network
-from jobs.models import Job
 from silo import documents
 from silo.models import Entry
 from silo.services import create_entry, parse_document
 from workflows import outbound
-from workflows.actions.base import Action, ActionConfig, Outcome, TryLater
+from workflows.actions.base import Action, ActionConfig, Outcome, retry_if_busy, unanswered
 from workflows.actions.registry import register
 
 KEY_LENGTH = 200  # Entry.key
@@ -142,19 +141,14 @@ class FetchEntry(Action):
                 max_bytes=settings.SILO_MAX_UPLOAD_BYTES,
             )
         except outbound.OutboundError as error:
-            if error.transient:
-                raise TryLater(error.code, error.message) from None
-            return Outcome.ko(error.code, error.message)
+            return unanswered(error)
+        retry_if_busy(response)
         status = response.status
-        if status == 429 or status >= 500:
-            raise TryLater(str(status), f"{response.host} answered {status}.", response.retry_after)
         if not 200 <= status < 300:
             return Outcome.ko(str(status), f"{response.host} answered {status}.")
         return response
 
     def adopt(self, context, entry, code, message):
-        # The engine keeps the job's position and outcomes; the entry is this step's to set.
-        Job.objects.filter(pk=context.job.pk).update(entry=entry)
         context.use_entry(entry)
         return Outcome.ok(code, message)
 

@@ -30,6 +30,7 @@ from silo.models import Attachment, Entry
 from silo.services import add_attachment
 from workflows.actions.base import Action, ActionConfig, Outcome
 from workflows.actions.registry import register
+from workflows.agencies import selectors as agency_selectors
 
 STYLES = ("classic", "modern")
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
@@ -303,6 +304,11 @@ class GeneratePdf(Action):
                 logo = logo_data_url(entry, config.logo.strip())
             except LookupError as error:
                 return Outcome.ko("invalid_logo", str(error))
+        registered = agency_selectors.registered(entry) if page["kind"] == "invoice" else None
+        if registered is not None:  # the AEAT holds it: its QR and the legend, as required
+            page["verifactu"] = {
+                "qr": agency_selectors.qr_data_url(agency_selectors.qr_address(registered))
+            }
         pdf = render_pdf(page, style=config.template, logo_url=logo)
         filename = safe_filename(config.filename.strip() or default_filename(page))
         source = f"{context.job.workflow_id}:{context.step.id}"

@@ -24,6 +24,8 @@ BUILT_IN = (
     "workflows.actions.sequence",
     "workflows.actions.tax_id",
     "workflows.actions.vies",
+    "workflows.actions.verifactu",
+    "workflows.actions.aeat_census",
 )
 
 _actions: dict[str, Action] = {}

@@ -4,23 +4,23 @@ VIES speaks SOAP (``checkVatService``): a ``checkVat`` request with ``countryCod
 ``vatNumber``; the answer carries ``valid``, ``name`` and ``address``, or a SOAP fault
 whose string says why (``MS_UNAVAILABLE``, ``TIMEOUT``, ``INVALID_INPUT``, ...). The
 endpoint is the operator's setting (``VIES_URL``), never the workflow's, so a workflow
-cannot point the console at another host.
+cannot point the console at another host; being the operator's, it may be a private
+address (a proxy, the test suite's local VIES). The call goes through
+``workflows.outbound`` like every other.
 """
 
-import os
 from typing import Literal
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-import httpx
 from defusedxml import ElementTree
 from django.conf import settings
 from pydantic import Field
 
-from workflows.actions.base import Action, ActionConfig, Outcome, TryLater
+from workflows import outbound
+from workflows.actions.base import Action, ActionConfig, Outcome, TryLater, unanswered
 from workflows.actions.registry import register
 from workflows.actions.tax_id import PARTY_SCHEMAS, party_tax_id, who
 
-DEFAULT_URL = "https://ec.europa.eu/taxation_customs/vies/services/checkVatService"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 TYPES = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"
 
@@ -39,14 +39,6 @@ TRANSIENT_FAULTS = {
     "MS_MAX_CONCURRENT_REQ",
     "MS_MAX_CONCURRENT_REQ_TIME",
 }
-
-
-def endpoint():
-    return getattr(settings, "VIES_URL", None) or os.environ.get("VIES_URL") or DEFAULT_URL
-
-
-def timeout():
-    return float(getattr(settings, "VIES_TIMEOUT", None) or os.environ.get("VIES_TIMEOUT") or 15)
 
 
 class ViesConfig(ActionConfig):
@@ -137,7 +129,8 @@ class LookUpVies(Action):
         "ms_unavailable",
         "service_unavailable",
         "timeout",
-        "network_error",
+        "network",
+        "dns",
     )
     max_attempts = 6
     backoff_s = 30.0
@@ -171,28 +164,25 @@ class LookUpVies(Action):
 
     def ask(self, prefix, number):
         try:
-            response = httpx.post(
-                endpoint(),
+            response = outbound.request(
+                "POST",
+                settings.VIES_URL,
+                allow_private=True,
                 content=check_vat_request(prefix, number),
                 headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": ""},
-                timeout=timeout(),
+                timeout=settings.VIES_TIMEOUT,
+                max_bytes=1024 * 1024,
             )
-        except httpx.TimeoutException as error:
-            raise TryLater("timeout", f"VIES did not answer in time: {error}") from None
-        except httpx.HTTPError as error:
-            raise TryLater("network_error", f"VIES could not be reached: {error}") from None
-        retry_after = response.headers.get("Retry-After")
-        if response.status_code == 429 or (
-            response.status_code >= 500 and b"Fault" not in response.content
-        ):
+        except outbound.OutboundError as error:
+            return unanswered(error)
+        # A SOAP fault comes with a 500 and says why; a bare 5xx or 429 is the service busy.
+        if response.status == 429 or (response.status >= 500 and b"Fault" not in response.body):
             raise TryLater(
-                str(response.status_code),
-                f"VIES answered HTTP {response.status_code}",
-                retry_after=float(retry_after)
-                if retry_after and retry_after.isascii() and retry_after.isdigit()
-                else None,
+                str(response.status),
+                f"VIES answered HTTP {response.status}",
+                retry_after=response.retry_after,
             )
         try:
-            return parse_answer(response.content)
+            return parse_answer(response.body)
         except ValueError as error:  # a proxy's error page, a cut answer: ask again later
             raise TryLater("invalid_response", str(error)) from None

@@ -19,9 +19,8 @@ from pydantic import Field, field_validator
 
 from console import secrets
 from console.workspace_settings import allows_private_network
-from jobs.representation import job_json
 from workflows import outbound
-from workflows.actions.base import Action, ActionConfig, Outcome, TryLater
+from workflows.actions.base import Action, ActionConfig, Outcome, retry_if_busy, unanswered
 from workflows.actions.registry import register
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -64,7 +63,7 @@ def payload(context, timestamp):
             "name": context.step.name,
             "provider": context.step.provider,
         },
-        "job": job_json(context.job),
+        "job": context.job_json(),
         "entry": (
             {
                 "id": str(entry.id),
@@ -125,9 +124,7 @@ class PostWebhook(Action):
                 max_bytes=1024 * 1024,
             )
         except outbound.OutboundError as error:
-            if error.transient:
-                raise TryLater(error.code, error.message) from None
-            return Outcome.ko(error.code, error.message)
+            return unanswered(error)
         return outcome_of(response)
 
 
@@ -136,6 +133,5 @@ def outcome_of(response):
     where = response.host
     if 200 <= status < 300:
         return Outcome.ok(str(status), f"{where} accepted the webhook ({status}).")
-    if status == 429 or status >= 500:
-        raise TryLater(str(status), f"{where} answered {status}.", response.retry_after)
+    retry_if_busy(response)
     return Outcome.ko(str(status), f"{where} refused the webhook ({status}).")

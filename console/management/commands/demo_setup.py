@@ -17,6 +17,7 @@ from django.db import transaction
 
 from console import demo
 from console.models import Membership, Workspace
+from workflows.agencies.demo import use_local_aeat
 
 USERNAME = "demo"
 WORKSPACES = {"demo": "Demo", "sandbox": "Sandbox"}
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                     user=user, workspace=workspace, defaults={"role": Membership.Role.OWNER}
                 )
         call_command("load_gobl", workspace="demo", stdout=self.stdout, stderr=self.stderr)
+        use_local_aeat(Workspace.objects.get(slug="demo"))  # VERI*FACTU: the local test AEAT
         installed, told = demo.install(Workspace.objects.get(slug="demo"))
         self.stdout.write(
             f"Workflows: {installed} installed. Demo jobs: {told} stories run "

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from console import storable
 from console.models import Workspace
 from jobs import engine
 from jobs.models import Job, Status
@@ -35,10 +36,12 @@ class InvalidInput(CommandError):
 
 def _read_json(path):
     try:
-        return json.loads(Path(path).read_text())
+        return storable.loads(Path(path).read_bytes())
     except OSError as error:
         raise InvalidInput(f"{path}: cannot read: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except storable.Unstorable as error:
+        raise InvalidInput(f"{path}: cannot be stored: {error}") from None
+    except ValueError as error:  # not JSON, not UTF-8, NaN or Infinity
         raise InvalidInput(f"{path}: not valid JSON: {error}") from None
 
 
