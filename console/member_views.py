@@ -106,6 +106,18 @@ def remove(request, membership_id):
     return redirect("members:page")
 
 
+@require_POST
+@workspace_required(role=Role.VIEWER)  # anyone may leave; the last owner may not
+def leave(request):
+    try:
+        members.remove(request.membership)
+    except members.LastOwnerError as error:
+        messages.error(request, str(error))
+        return redirect("members:page")
+    messages.success(request, f"You left {request.workspace.name}.")
+    return redirect("home")
+
+
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def invitation(request, token):

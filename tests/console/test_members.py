@@ -187,3 +187,22 @@ def test_pending_invitations_hide_once_expired(alice, bob):
     Invitation.objects.update(created_at=timezone.now() - timedelta(days=8))
 
     assert list(members.pending_invitations(alice[1])) == []
+
+
+def test_a_viewer_leaves_on_their_own(client, alice, bob):
+    join(bob[0], alice[1], "viewer")
+    client.force_login(bob[0])
+    client.post(reverse("switch_workspace"), {"workspace": alice[1].pk})
+    assert b"Leave" in client.get(reverse("members:page")).content
+
+    response = client.post(reverse("members:leave"), follow=True)
+
+    assert b"You left Acme." in response.content
+    assert not Membership.objects.filter(user=bob[0], workspace=alice[1]).exists()
+
+
+def test_the_last_owner_cannot_leave(alice_client, alice):
+    response = alice_client.post(reverse("members:leave"), follow=True)
+
+    assert b"always keeps one" in response.content
+    assert Membership.objects.filter(user=alice[0], workspace=alice[1]).exists()
