@@ -122,3 +122,27 @@ def test_the_action_is_in_the_tax_agencies_group_with_its_codes():
         action.codes
     )
     assert action.supports("bill/invoice") and action.supports("org/party")
+
+
+def test_answers_the_console_does_not_know_and_faults_are_told_apart():
+    from workflows.actions.base import TryLater
+    from workflows.agencies.aeat import census
+
+    envelope = (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>{}'
+        "</env:Body></env:Envelope>"
+    )
+    odd = envelope.format(
+        f'<s:VNifV2Sal xmlns:s="{census.ANSWER_NS}"><s:Contribuyente><s:Nif>B12345674</s:Nif>'
+        "<s:Nombre>ACME</s:Nombre><s:Resultado>NO PROCESADO</s:Resultado></s:Contribuyente>"
+        "</s:VNifV2Sal>"
+    )
+    fault = "<env:Fault><faultcode>env:{}</faultcode><faultstring>{}</faultstring></env:Fault>"
+
+    assert census.parse(odd.encode()).outcome == ("KO", "unknown_result")
+    with pytest.raises(TryLater):
+        census.parse(envelope.format(fault.format("Server", "busy")).encode())
+    with pytest.raises(census.CensusError, match="Codigo\\[4102\\]"):
+        census.parse(envelope.format(fault.format("Client", "Codigo[4102].bad")).encode())
+    with pytest.raises(TryLater):
+        census.parse(b"<html>proxy error</html")
