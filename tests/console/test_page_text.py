@@ -20,6 +20,7 @@ from jobs.models import Batch, Job, Trigger
 from silo.models import Entry
 from silo.services import add_attachment
 from tests.console.test_anonymous import PAGES, sample_value
+from workflows.agencies.models import Chain, Submission
 from workflows.models import Workflow
 
 TEMPLATE_SOURCE = ("{#", "#}", "{%", "{{")
@@ -88,6 +89,9 @@ def values_for(workspace, name, converter):
             "attachments__pk", flat=True
         ),
         "number": [1],
+        "issuer": Chain.objects.in_workspace(workspace).values_list("issuer", flat=True),
+        "submission_id": Submission.objects.in_workspace(workspace).values_list("pk", flat=True),
+        "part": ["request", "answer"],
     }.get(name, [sample_value(converter)])
 
 
