@@ -4,9 +4,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from console import storable
 from jobs import live, tasks
 from jobs.models import Job, Status
-from silo.services import first_document
+from silo.documents import DocumentError
+from silo.services import create_entry, first_document
 
 
 class JobError(ValueError):
@@ -36,6 +38,7 @@ def create_job(
     workflow,
     *,
     entry=None,
+    document=None,
     args=None,
     key=None,
     tags=None,
@@ -45,43 +48,35 @@ def create_job(
     version=None,
     batch=None,
     cause=None,
-    looked=False,
-    document=None,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
-    Returns ``(job, created)``: a ``key`` or ``job_id`` already used in the workspace
-    gives back that job unchanged, even when two requests race with the same key.
-    ``looked``: the caller has just looked for that job and found none, so it is not
-    looked for again before the insert (a race is still caught by the insert).
-    ``document``: the entry was made just now from this document (the API's ``data``),
-    so a repeat is compared by document, not by entry. A repeat that differs from the
-    first request is a JobConflict.
+    Returns ``(job, created)``. Idempotent: a ``key`` or ``job_id`` already used in the
+    workspace gives back that job unchanged (even when two requests race with the same
+    key), before anything else is checked, so a repeat gets the first answer; a repeat
+    that differs from the first request is a JobConflict. ``document``: a raw document
+    (the API's ``data``) stored as a new entry for this job, in the same transaction as
+    the job, so a refused or repeated request leaves no entry behind.
     """
     args = args or {}
-    if entry is None and not args:
-        raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
-        raise JobError("Arguments must map strings to strings.", field="args")
-    if entry is not None and entry.schema != workflow.schema:
-        raise JobError(
-            f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
-            field="silo_entry_id",
-        )
-    if workflow.archived:
-        raise JobError("This workflow is archived.", field="workflow_id")
+    tags = list(tags or [])
+    key = key or None
+    try:  # before the key is looked up: a lone surrogate cannot even be queried
+        storable.check({"args": args, "key": key or "", "tags": tags})
+    except storable.Unstorable as error:
+        raise JobError(f"{error.path} {error.problem}.", field=error.path.split(".")[0]) from None
     request = {"workflow": workflow, "entry": entry, "document": document, "args": args}
-    request.update(tags=list(tags or []), key=key or None, job_id=job_id)
-    existing = None if looked else _existing(workspace, key, job_id)
-    if existing:
+    request.update(tags=tags, key=key, job_id=job_id)
+    existing = _existing(workspace, key, job_id)
+    if existing is not None:
         return require_same(existing, **request), False
+    _check(workflow, entry, document, args)
     fields = {
         "workspace": workspace,
         "workflow": workflow,
-        "entry": entry,
         "args": args,
-        "key": key or None,
-        "tags": list(tags or []),
+        "key": key,
+        "tags": tags,
         "trigger": trigger,
         "version": version or workflow.versions.get(number=workflow.current_version),
         "created_by": actor if actor is not None and actor.is_authenticated else None,
@@ -93,16 +88,40 @@ def create_job(
         fields["id"] = job_id
     try:
         with transaction.atomic():
-            job = Job.objects.create(**fields)
+            if document is not None:
+                entry, _ = create_entry(workspace, document, source="API", actor=actor)
+                _check_schema(workflow, entry, field="data")
+            job = Job.objects.create(entry=entry, **fields)
             live.job_changed(job, job.status)
             if settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
+    except DocumentError as error:
+        raise JobError(str(error), field="data") from None
     except IntegrityError:
         existing = _existing(workspace, key, job_id)
         if existing is None:
             raise
         return require_same(existing, **request), False
     return job, True
+
+
+def _check(workflow, entry, document, args):
+    if entry is None and document is None and not args:
+        raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
+        raise JobError("Arguments must map strings to strings.", field="args")
+    if entry is not None:
+        _check_schema(workflow, entry, field="silo_entry_id")
+    if workflow.archived:
+        raise JobError("This workflow is archived.", field="workflow_id")
+
+
+def _check_schema(workflow, entry, field):
+    if entry.schema != workflow.schema:
+        raise JobError(
+            f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
+            field=field,
+        )
 
 
 def require_same(
@@ -133,13 +152,14 @@ def require_same(
 
 def _existing(workspace, key, job_id):
     if job_id:
-        found = Job.objects.filter(pk=job_id).first()
+        found = Job.objects.select_related("version").filter(pk=job_id).first()
         if found is not None:
             if found.workspace_id != workspace.pk:
                 raise JobError("This job id is taken.", field="id")
             return found
     if key:
-        return Job.objects.in_workspace(workspace).filter(key=key).first()
+        jobs = Job.objects.in_workspace(workspace).select_related("version")
+        return jobs.filter(key=key).first()
     return None
 
 

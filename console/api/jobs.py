@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
@@ -21,9 +20,7 @@ from jobs import engine, representation, selectors
 from jobs import services as job_services
 from jobs.models import Job
 from jobs.representation import job_json
-from silo.documents import DocumentError
 from silo.models import Entry
-from silo.services import create_entry
 from workflows.models import Workflow
 
 router = Router(tags=["jobs"])
@@ -104,24 +101,12 @@ Wait = Query(0, ge=0, le=MAX_WAIT_S, description="Hold the answer until the job 
 # --- creating -------------------------------------------------------------------------
 
 
-class _Existing(Exception):
-    """Raised inside the transaction to undo a ``data`` entry when the job existed."""
-
-    def __init__(self, job):
-        self.job = job
-
-
 def _create(workspace, payload, job_id=None, actor=None):
-    """``(job, created)`` for a request body; ApiError for anything the caller got wrong."""
-    existing = _existing(workspace, job_id, payload.key)
-    if existing is not None:
-        if existing.workspace_id != workspace.pk:  # another workspace's: say no more
-            taken = "This job id is taken."
-            raise ApiError(409, "conflict", taken, {"id": taken})
-        try:
-            return _same(existing, payload, job_id), False
-        except job_services.JobConflict as conflict:
-            raise _conflict(conflict) from None
+    """``(job, created)`` for a request body; ApiError for anything the caller got wrong.
+
+    Idempotency (id, key, ``data``) is ``jobs.services.create_job``'s; this only finds
+    the workflow and entry the body names and maps the service's errors to answers.
+    """
     workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
     if workflow is None:
         raise invalid("No such workflow.", {"workflow_id": "no workflow with this id here"})
@@ -133,29 +118,23 @@ def _create(workspace, payload, job_id=None, actor=None):
         if entry is None:
             raise invalid("No such entry.", {"silo_entry_id": "no entry with this id here"})
     try:
-        with transaction.atomic():
-            if payload.data is not None:
-                entry, _ = create_entry(workspace, payload.data, source="API", actor=actor)
-            job, created = job_services.create_job(
-                workspace,
-                workflow,
-                entry=entry,
-                args=payload.args,
-                key=payload.key,
-                tags=payload.tags,
-                job_id=job_id,
-                trigger="api",
-                looked=True,
-                document=payload.data,
-            )
-            if not created and payload.data is not None:
-                raise _Existing(job)
-    except _Existing as found:
-        return found.job, False
-    except DocumentError as error:
-        raise invalid(str(error), {"data": str(error)}) from None
+        return job_services.create_job(
+            workspace,
+            workflow,
+            entry=entry,
+            document=payload.data,
+            args=payload.args,
+            key=payload.key,
+            tags=payload.tags,
+            job_id=job_id,
+            trigger="api",
+            actor=actor,
+        )
     except job_services.JobConflict as conflict:
-        raise _conflict(conflict) from None
+        differs = "differs from the request that made this job"
+        raise ApiError(
+            409, "conflict", str(conflict), dict.fromkeys(conflict.differs, differs)
+        ) from None
     except job_services.JobError as error:
         if error.field == "id":
             raise ApiError(409, "conflict", str(error), {"id": str(error)}) from None
@@ -163,37 +142,6 @@ def _create(workspace, payload, job_id=None, actor=None):
         if field == "silo_entry_id" and payload.data is not None:
             field = "data"
         raise invalid(str(error), {field: str(error)}) from None
-    return job, created
-
-
-def _same(job, payload, job_id):
-    return job_services.require_same(
-        job,
-        workflow=payload.workflow_id,
-        entry=payload.silo_entry_id,
-        document=payload.data,
-        args=payload.args,
-        tags=payload.tags,
-        key=payload.key,
-        job_id=job_id,
-    )
-
-
-def _conflict(conflict):
-    """409 naming each field in which the repeat differs from the first request."""
-    differs = "differs from the request that made this job"
-    return ApiError(409, "conflict", str(conflict), dict.fromkeys(conflict.differs, differs))
-
-
-def _existing(workspace, job_id, key):
-    """The job with this id (in any workspace: the caller says it is taken) or key."""
-    if job_id:
-        found = Job.objects.select_related("version").filter(pk=job_id).first()
-        if found is not None:
-            return found
-    if key:
-        return Job.objects.in_workspace(workspace).select_related("version").filter(key=key).first()
-    return None
 
 
 # --- answering -----------------------------------------------------------------------

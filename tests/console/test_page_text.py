@@ -19,6 +19,7 @@ from console.workspaces import SESSION_KEY
 from jobs.models import Batch, Job, Trigger
 from silo.models import Entry
 from silo.services import add_attachment
+from tests.agencies.test_chain import append as append_verifactu_record
 from tests.console.test_anonymous import PAGES, sample_value
 from workflows.agencies.models import Chain, Submission
 from workflows.models import Workflow
@@ -72,6 +73,7 @@ def demo(settings, tmp_path):
     workspace = Workspace.objects.get(slug="demo")
     entry = Entry.objects.in_workspace(workspace).filter(jobs__isnull=False).first()
     add_attachment(entry, "note.txt", b"hello", mime="text/plain", source="test")
+    append_verifactu_record(workspace, "F-1")  # a VERI*FACTU chain, for its pages
     return workspace
 
 
@@ -89,8 +91,10 @@ def values_for(workspace, name, converter):
             "attachments__pk", flat=True
         ),
         "number": [1],
-        "issuer": Chain.objects.in_workspace(workspace).values_list("issuer", flat=True),
-        "submission_id": Submission.objects.in_workspace(workspace).values_list("pk", flat=True),
+        "issuer": Chain.objects.filter(workspace=workspace).values_list("issuer", flat=True),
+        "submission_id": Submission.objects.filter(chain__workspace=workspace).values_list(
+            "pk", flat=True
+        ),
         "part": ["request", "answer"],
     }.get(name, [sample_value(converter)])
 
