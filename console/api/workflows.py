@@ -142,7 +142,9 @@ def put_workflow(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
         raise _definition_error(error) from None
     except IntegrityError:
         existing = Workflow.objects.in_workspace(workspace).filter(pk=workflow_id).first()
-        if existing is not None and existing.archived:
+        if existing is None:  # another workspace's: say no more
+            raise ApiError(409, "conflict", "This workflow id is taken.") from None
+        if existing.archived:
             raise _archived(workflow_id, 409) from None
         raise ApiError(
             409, "conflict", "A workflow with this id exists: PATCH it to save a new version."

@@ -12,7 +12,7 @@ from console import storable
 from jobs.models import Job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.api.conftest import INVOICE_FLOW
+from tests.factories import INVOICE_FLOW
 from tests.jobs.flows import block, ok
 from workflows import definition
 from workflows.models import Workflow

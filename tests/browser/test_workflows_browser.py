@@ -10,8 +10,7 @@ from console.models import Membership, Workspace
 from jobs.models import Job
 from silo.services import create_entry
 from tests.browser.test_run_browser import TWO_STEPS
-from tests.conftest import load_gobl
-from tests.silo.conftest import invoice
+from tests.factories import invoice, load_gobl
 from workflows import drafts, templates
 from workflows.models import Workflow
 from workflows.services import create_workflow, export, save_version

@@ -17,9 +17,8 @@ from console.api.tokens import create_token
 from console.models import Membership
 from jobs.models import Job, Trigger
 from jobs.services import create_job
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, invoice, make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 V, E, O = "viewer", "editor", "owner"  # noqa: E741 - short, for the table

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from jobs.models import Job, Status
 from jobs.services import create_job
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 

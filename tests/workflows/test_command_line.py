@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import GOBL_DIR
+from tests.factories import GOBL_DIR
 from workflows import templates
 from workflows.models import Workflow
 
