@@ -17,7 +17,7 @@ from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
 from console.api.paging import Cursor
 from silo.selectors import decode_cursor, encode_cursor
-from workflows import definition, lifecycle
+from workflows import definition, services
 from workflows.models import Workflow
 from workflows.services import VersionConflict, create_workflow, export, save_version
 
@@ -195,7 +195,7 @@ def restore_workflow(request, workflow_id: uuid.UUID):
     if workflow is None:
         raise not_found("workflow")
     if workflow.archived:
-        lifecycle.unarchive(workflow)
+        services.unarchive(workflow)
     return export(workflow)
 
 
