@@ -2,12 +2,15 @@
 
     .venv/bin/python -m tests.services -- .venv/bin/python bench/history.py [--jobs 1000000]
 
-Fills one workspace with ``--jobs`` finished jobs (one INSERT ... SELECT from
-generate_series, so a million rows take seconds), two workflows taking turns, one job
-in 20 KO and one in 33 cancelled, one second apart. Then times, through Django's test
+Fills one workspace with ``--entries`` invoices (200 suppliers, each with its tax ID)
+and ``--jobs`` finished jobs on them (one INSERT ... SELECT from generate_series each,
+so a million rows take seconds), two workflows taking turns, one job in 20 KO and one
+in 33 cancelled, one second apart. Then times, through Django's test
 client and logged in (the server's whole time: middleware, queries, templates), History's
 first page, its status filter (KO), its workflow filter, the second page through the
-cursor, one live row refresh and the top bar's failed-jobs bell (every page pays it).
+cursor, the search by what operators know (one invoice's code, a supplier's name, a
+tax ID, a word nothing matches), one live row refresh and the top bar's failed-jobs bell
+(every page pays it).
 Prints the median and 95th percentile per request, in milliseconds.
 
 PostgreSQL only: without ``DATABASE_URL`` it runs itself under ``tests.services`` (a
@@ -26,9 +29,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+FILL_ENTRIES = """
+INSERT INTO silo_entry (
+    id, workspace_id, key, schema, doc, state, meta, version, created_at, updated_at,
+    code, supplier_name, customer_name, tax_ids, total, currency, issue_date, search_text
+)
+SELECT
+    md5(%(tag)s || g)::uuid, %(workspace)s, NULL, 'bill/invoice', '{}'::jsonb, 'draft',
+    '{}'::jsonb, 1, now() - (%(count)s - g) * interval '1 second', now(),
+    'INV-' || lpad(g::text, 7, '0'), 'Supplier ' || (g %% 200), 'Customer ' || (g %% 5000),
+    'ESB' || lpad((g %% 200)::text, 8, '0'), '100.00', 'EUR', '2026-01-01',
+    lower('INV-' || lpad(g::text, 7, '0') || ' Supplier ' || (g %% 200) || ' Customer '
+          || (g %% 5000) || ' ESB' || lpad((g %% 200)::text, 8, '0'))
+FROM generate_series(1, %(count)s) AS g
+"""
+
 FILL = """
 INSERT INTO jobs_job (
-    id, workspace_id, workflow_id, version_id, args, tags, trigger, status,
+    id, workspace_id, workflow_id, version_id, entry_id, args, tags, trigger, status,
     created_at, started_at, completed_at, recoveries, position, attempt, intent_count,
     faults
 )
@@ -36,6 +54,7 @@ SELECT
     gen_random_uuid(), %(workspace)s,
     CASE WHEN g %% 2 = 0 THEN %(first)s::uuid ELSE %(second)s::uuid END,
     CASE WHEN g %% 2 = 0 THEN %(first_version)s ELSE %(second_version)s END,
+    md5(%(tag)s || (g %% %(entries)s + 1))::uuid,
     '{"invoice": "bench"}'::jsonb, '[]'::jsonb, 'api',
     CASE WHEN g %% 20 = 0 THEN 'KO' WHEN g %% 33 = 0 THEN 'CANCEL' ELSE 'OK' END,
     now() - (%(count)s - g) * interval '1 second',
@@ -52,6 +71,7 @@ FROM generate_series(1, %(count)s) AS g
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20, help="timed requests per case")
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     return parser.parse_args()
@@ -103,6 +123,7 @@ def main():
     from console.models import Membership, Workspace
     from jobs import selectors
     from jobs.models import Job
+    from silo.models import Entry
     from workflows.services import create_workflow
 
     started = time.perf_counter()
@@ -122,6 +143,11 @@ def main():
         migrated = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(
+                FILL_ENTRIES,
+                {"workspace": workspace.pk, "tag": tag, "count": arguments.entries},
+            )
+            cursor.execute("ANALYZE silo_entry")
+            cursor.execute(
                 FILL,
                 {
                     "workspace": workspace.pk,
@@ -130,6 +156,8 @@ def main():
                     "first_version": flows[0][1],
                     "second_version": flows[1][1],
                     "count": arguments.jobs,
+                    "tag": tag,
+                    "entries": arguments.entries,
                 },
             )
             cursor.execute("ANALYZE jobs_job")
@@ -146,6 +174,10 @@ def main():
             ("workflow filter", url, {"workflow": str(flows[1][0].pk)}),
             ("status + workflow", url, {"status": "CANCEL", "workflow": str(flows[0][0].pk)}),
             ("second page (cursor)", url, {"cursor": older.group(1) if older else ""}),
+            ("search: invoice code", url, {"q": f"INV-{arguments.entries // 2:07d}"}),
+            ("search: supplier name", url, {"q": "Supplier 17"}),
+            ("search: tax ID", url, {"q": "ESB00000017"}),
+            ("search: no match", url, {"q": "no such party"}),
             ("live row refresh", reverse("jobs:row", args=[some_job.pk]), {}),
             ("failed-jobs bell", reverse("jobs:bell"), {}),
         ]
@@ -162,6 +194,8 @@ def main():
             if arguments.explain and path == url:
                 jobs = selectors.filter_history(
                     Job.objects.in_workspace(workspace),
+                    entries=Entry.objects.in_workspace(workspace),
+                    q=params.get("q", ""),
                     status=params.get("status", ""),
                     workflow=params.get("workflow"),
                 )
@@ -171,6 +205,7 @@ def main():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM jobs_job WHERE workspace_id = %s", [workspace.pk])
+            cursor.execute("DELETE FROM silo_entry WHERE workspace_id = %s", [workspace.pk])
         workspace.delete()
         user.delete()
 

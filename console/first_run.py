@@ -36,6 +36,10 @@ def _token_path():
     return settings.VAR_DIR / "setup_token"
 
 
+def forget_token():
+    _token_path().unlink(missing_ok=True)
+
+
 def setup_token():
     """The install's one-time token, made (and logged) the first time it is needed."""
     path = _token_path()
@@ -95,7 +99,7 @@ def first_run(request):
         except lifecycle.WorkspaceError as error:
             form.add_error(None, str(error))
         else:
-            _token_path().unlink(missing_ok=True)
+            forget_token()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = str(workspace.pk)
             return redirect("home")

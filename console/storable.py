@@ -16,6 +16,8 @@ Every check names the JSON path of the first problem, so the error says where.
 import json
 import re
 
+from django.http import HttpResponseBadRequest
+
 # Deep enough for any real document (a GOBL invoice nests about 8 levels) and for a
 # workflow at its own limit (definition.MAX_NESTING blocks, 4 JSON levels each, plus
 # config); shallow enough that no recursive walk comes near Python's recursion limit.
@@ -63,7 +65,7 @@ def check(value, path=""):
                 raise Unstorable(where, f"is nested more than {MAX_DEPTH} levels deep")
             if isinstance(item, dict):
                 for key, child in item.items():
-                    child_path = f"{where}.{key}" if where else str(key)
+                    child_path = f"{where}.{_shown(key)}" if where else _shown(key)
                     if isinstance(key, str) and text_problem(key):
                         raise Unstorable(child_path, f"key {text_problem(key)}")
                     stack.append((child, child_path, depth + 1))
@@ -71,6 +73,12 @@ def check(value, path=""):
                 for index, child in enumerate(item):
                     stack.append((child, f"{where}[{index}]", depth + 1))
     return value
+
+
+def _shown(key, limit=60):
+    """A key as a path names it: text any page can show, and not too long."""
+    key = displayable(str(key))
+    return key if len(key) <= limit else key[:limit] + "…"
 
 
 def _refuse_constant(name):
@@ -90,3 +98,43 @@ def loads(text):
     except RecursionError:
         raise Unstorable("", f"is nested more than {MAX_DEPTH} levels deep") from None
     return check(value)
+
+
+class RefuseUnstorableForms:
+    """Middleware: a console request whose address or form fields hold what cannot be
+    stored (a NUL: a browser's form text is decoded as UTF-8, so a surrogate cannot
+    come this way) is a 400 before any view, rather than a database error in whichever
+    view passes it on. The API (``/api/``) checks its own, answering in its own shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            problem = _form_problem(request)
+            if problem:
+                return HttpResponseBadRequest(
+                    f"This request cannot be served: {problem}.", content_type="text/plain"
+                )
+        return self.get_response(request)
+
+
+def _form_problem(request):
+    fields = [("address", request.path), *_items("address", request.GET)]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        fields += _items("form field", request.POST)
+    for where, value in fields:
+        problem = text_problem(value)
+        if problem:
+            return f"the {where} {problem}"
+    return None
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _items(where, query_dict):
+    for key, values in query_dict.lists():
+        yield where, key
+        for value in values:
+            yield where, value

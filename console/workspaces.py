@@ -9,7 +9,7 @@ workspace's ids are a 404 everywhere.
 
 Roles are enforced here too, by ``workspace_required``: reading (GET, HEAD) needs
 any role, anything else needs an editor, and a view that needs more (an owner's) or
-that a viewer may post (the workspace switch) says so with ``role=``. So a new form is
+that a viewer may post (marking failed jobs seen) says so with ``role=``. So a new form is
 closed to viewers unless its author decides otherwise.
 """
 
@@ -50,11 +50,6 @@ def current_membership(request):
         if membership is not None:
             request.session[SESSION_KEY] = str(membership.workspace_id)
     return membership
-
-
-def current_workspace(request):
-    membership = current_membership(request)
-    return membership.workspace if membership is not None else None
 
 
 def switch_workspace(request, workspace_id):
@@ -106,10 +101,6 @@ def get_workspace(request):
     return workspace
 
 
-def needed_role(request, role):
-    return role or (Role.VIEWER if request.method in READING else Role.EDITOR)
-
-
 def workspace_required(view=None, *, role=None):
     """Login required, a workspace to act in, and a role in it that allows the request.
 
@@ -128,7 +119,7 @@ def workspace_required(view=None, *, role=None):
             return render(request, "console/no_workspace.html", status=403)
         request.workspace = membership.workspace
         request.membership = membership
-        needed = needed_role(request, role)
+        needed = role or (Role.VIEWER if request.method in READING else Role.EDITOR)
         if not membership.allows(needed):
             raise PermissionDenied(ROLE_NEEDED[needed])
         _note_activity(membership)

@@ -4,7 +4,8 @@ Pure functions over a workflow definition: no database, no clock, nothing kept. 
 position is JSON (it is stored on the job): ``{"flow": "main" | "rescue", "stack":
 [[list path, index], ...]}``. The bottom frame is the main flow (``["steps"]``) or the
 rescue flow (``["rescue"]``); a chosen block pushes ``[owner path + [i, "next", b,
-"steps"], 0]``. Functions return new positions and never change the one given.
+"steps"], 0]``. Functions return new positions and never change the one given (nor
+its frames, which the new one may share).
 """
 
 from dataclasses import dataclass
@@ -24,27 +25,28 @@ def settle(position, workflow):
 
     Returns ``(position, step)``: the step to run next, or None when the flow is over.
     """
-    stack = _copy(position["stack"])
-    settled = {**position, "stack": stack}
+    stack = position["stack"]
     while stack:
         path, index = stack[-1]
         steps = workflow.find(path)
         if index < len(steps):
+            settled = position if stack is position["stack"] else {**position, "stack": stack}
             return settled, steps[index]
-        stack.pop()
+        stack = stack[:-1]
         if not stack:
             break
         if workflow.find(path[:-1]).stop:  # the block that just finished
-            stack.clear()
+            stack = []
             break
-        stack[-1][1] += 1
-    return settled, None
+        owner_path, owner_index = stack[-1]
+        stack = [*stack[:-1], [owner_path, owner_index + 1]]
+    return {**position, "stack": stack}, None
 
 
 def advance(position, workflow, step, outcome):
     """Apply ``step``'s outcome (S4-S6, S12): the position after it, not yet settled,
     or None for a KO no block handles."""
-    stack = _copy(position["stack"])
+    stack = position["stack"]
     path, index = stack[-1]
     if step.provider == definition.GOTO and outcome.status == OK:
         if len(stack) > 1 and workflow.find(path[:-1]).stop:
@@ -52,12 +54,10 @@ def advance(position, workflow, step, outcome):
         return locate(workflow, step.config["step_id"])
     for b, block in enumerate(step.next):
         if block.matches(outcome.status, outcome.code):
-            stack.append([[*path, index, "next", b, "steps"], 0])
-            return {**position, "stack": stack}
+            return {**position, "stack": [*stack, [[*path, index, "next", b, "steps"], 0]]}
     if outcome.status == KO:
         return None
-    stack[-1][1] += 1
-    return {**position, "stack": stack}
+    return {**position, "stack": [*stack[:-1], [path, index + 1]]}
 
 
 def locate(workflow, step_id):
@@ -92,7 +92,7 @@ def fault(step, code, message):
     return {"step_id": step.id, "provider": step.provider, "code": code, "message": message}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Move:
     """Where a job goes after a step's outcome."""
 
@@ -118,8 +118,3 @@ def after(workflow, position, faults, step, outcome, *, steps_run, step_limit):
     moved, following = settle(moved, workflow)
     status = final_status(moved) if following is None else None
     return Move(moved, faults, following, status)
-
-
-def _copy(stack):
-    """Frames are changed in place while walking; their paths never are."""
-    return [[path, index] for path, index in stack]

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from jobs.models import Event, Intent, Job
+from silo import selectors as silo_selectors
 from silo.models import Entry
 from silo.selectors import decode_cursor, encode_cursor
 
@@ -43,13 +44,23 @@ WORKFLOWS_SHOWN = 50
 def filter_history(
     jobs: QuerySet,
     *,
+    entries: QuerySet | None = None,
+    q: str = "",
     status: str = "",
     workflow: object = None,
     entry: object = None,
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet:
-    """Narrow a workspace's jobs; ``since`` and ``until`` are dates, both included."""
+    """Narrow a workspace's jobs; ``since`` and ``until`` are dates, both included.
+
+    ``q`` finds the jobs of the ``entries`` (the same workspace's) that the silo's
+    search finds: the document's code, a party's name or a tax ID.
+    """
+    if q and " ".join(q.split()):
+        if entries is None:
+            raise TypeError("q searches entries: give the workspace's entries too")
+        jobs = _search(jobs, entries, q)
     if status:
         jobs = jobs.filter(status=status)
     if workflow:
@@ -61,6 +72,21 @@ def filter_history(
     if until and until < date.max:
         jobs = jobs.filter(created_at__lt=_start_of(until + timedelta(days=1)))
     return jobs
+
+
+SEARCH_ENTRIES = 500  # matching entries looked up one by one; more, and the jobs are walked
+
+
+def _search(jobs: QuerySet, entries: QuerySet, q: str) -> QuerySet:
+    """A precise search (one invoice, one party: a few entries) finds its entries first
+    and their jobs through the job's entry index, reading a few rows however many jobs
+    there are; a broad one (more than ``SEARCH_ENTRIES`` entries match) walks the jobs
+    newest first and tests each one's entry, finding a page's worth soon."""
+    matching = silo_selectors.search_entries(entries, query=q)
+    found = list(matching.order_by().values_list("pk", flat=True)[: SEARCH_ENTRIES + 1])
+    if len(found) <= SEARCH_ENTRIES:
+        return jobs.filter(entry_id__in=found)
+    return jobs.filter(Exists(matching.filter(pk=OuterRef("entry_id"))))
 
 
 def _start_of(day: date) -> datetime:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from console import storable
 from jobs import live, tasks
 from jobs.models import Job, Status
 from silo.documents import DocumentError
@@ -75,6 +76,10 @@ def create_job(
     args = args or {}
     tags = list(tags or [])
     key = key or None
+    try:  # before the key is looked up: a lone surrogate cannot even be queried
+        storable.check({"args": args, "key": key or "", "tags": tags})
+    except storable.Unstorable as error:
+        raise JobError(f"{error.path} {error.problem}.", field=error.path.split(".")[0]) from None
 
     def repeat(existing: Job) -> tuple[Job, bool]:
         same = require_same(

@@ -20,6 +20,7 @@ from console.workspaces import get_scoped_or_404, scoped, workspace_required
 from jobs import engine, live, reruns, selectors
 from jobs.models import Job, Status
 from jobs.services import JobError
+from silo.models import Entry
 from workflows.models import Workflow
 
 RERUN_CHOICES = ("pinned", "latest")
@@ -28,6 +29,18 @@ RERUN_CHOICES = ("pinned", "latest")
 class HistoryFilterForm(forms.Form):
     """History's filters; an invalid value is ignored, not an error."""
 
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "aria-label": "Search documents",
+                "placeholder": "Invoice code, party or tax ID",
+                "autocomplete": "off",
+            }
+        ),
+    )
     status = forms.ChoiceField(
         required=False,
         choices=[("", "All statuses"), *Status.choices],
@@ -53,7 +66,7 @@ class HistoryFilterForm(forms.Form):
     )
     cursor = forms.CharField(required=False, max_length=200)
 
-    FILTERS = ("status", "workflow", "entry", "since", "until")
+    FILTERS = ("q", "status", "workflow", "entry", "since", "until")
 
     def __init__(self, data, *, workflows):
         super().__init__(data)
@@ -80,7 +93,9 @@ def history(request):
     since = live.last_change_id(request.workspace.pk)
     form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
     page = selectors.newest_first(
-        selectors.filter_history(scoped(request, Job), **form.filters()),
+        selectors.filter_history(
+            scoped(request, Job), entries=scoped(request, Entry), **form.filters()
+        ),
         cursor=form.cursor_value(),
     )
     query, paged = form.query(), bool(form.cursor_value())
@@ -113,7 +128,9 @@ def history_rows(request):
     rows to render instead of the whole page, so a new job shows at once."""
     form = HistoryFilterForm(request.GET, workflows=scoped(request, Workflow))
     ids = _job_ids(request.GET.get("jobs", ""))
-    jobs = selectors.filter_history(scoped(request, Job), **form.filters()).filter(pk__in=ids)
+    jobs = selectors.filter_history(
+        scoped(request, Job), entries=scoped(request, Entry), **form.filters()
+    ).filter(pk__in=ids)
     page = selectors.newest_first(jobs, size=len(ids) or 1)
     return render(request, "jobs/_history_rows.html", {"page": page})
 

@@ -10,9 +10,11 @@ import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.text import get_valid_filename
 
 from console import storable
 from silo import documents, signals
@@ -91,6 +93,7 @@ def create_entry(
     ``job_id`` is the job whose step stores it, if any. Returns ``(entry, created)``.
     """
     schema = documents.schema_of(doc)
+    _check_storable(doc=doc, key=key or "")
     if key:
         existing = Entry.objects.in_workspace(workspace).filter(key=key).first()
         if existing:
@@ -122,6 +125,14 @@ def create_entry(
     return entry, True
 
 
+def _check_storable(**values: Any) -> None:
+    """Every way into the silo refuses what the stores cannot hold (console.storable)."""
+    try:
+        storable.check(values)
+    except storable.Unstorable as error:
+        raise documents.DocumentError(f"{error.path} {error.problem}.") from None
+
+
 def first_document(entry: Entry) -> dict[str, Any]:
     """The document the entry was created with: its oldest revision, if it has one."""
     oldest = entry.revisions.order_by("number").only("doc").first()
@@ -150,6 +161,7 @@ def update_entry(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    _check_storable(**changes)
     values = dict(changes)
     if "doc" in changes:
         if documents.schema_of(changes["doc"]) != entry.schema:
@@ -237,7 +249,7 @@ def add_attachment(
             sha256=hashlib.sha256(content).hexdigest(),
             source=source,
         )
-        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.file.save(_file_name(name), ContentFile(content), save=False)
         attachment.save()
         for old in replaced:
             old.delete()
@@ -252,6 +264,15 @@ def add_attachment(
             data={"attachment": str(attachment.id)},
         )
     return attachment
+
+
+def _file_name(name: str) -> str:
+    """The name on disk: the attachment keeps ``name`` as given for people, but a name
+    of only odd characters ("?", "..") leaves the storage nothing to use."""
+    try:
+        return get_valid_filename(name)
+    except SuspiciousFileOperation:
+        return "attachment"
 
 
 def log(

@@ -26,7 +26,9 @@ class StepCard:
     issues: list
     first: bool
     last: bool
-    jump_target: str = ""
+    jump_target: str = ""  # a deprecated jump: the action of the step it continues at
+    jump_target_name: str = ""  # ... and that step's own name, when it says more
+    jumped_to: bool = False  # a deprecated jump continues at this step
     blocks: list = field(default_factory=list)
 
     @property
@@ -46,6 +48,8 @@ class StepCard:
     @property
     def provider_name(self):
         """The action's name, when the step's own name does not already say it."""
+        if self.jump_target:
+            return ""  # the title says "Go to <action>"; the target step's name is beside
         name = self.action.name if self.action else self.step.get("provider", "")
         return "" if name == self.step.get("name") else name
 
@@ -105,7 +109,10 @@ def step_cards(steps, list_address, issues, names):
         )
         if step.get("provider") == GOTO:
             target = (step.get("config") or {}).get("step_id", "")
-            card.jump_target = names.get(target, target) or "?"
+            name, action_name = names.get(target, (target, target))
+            card.jump_target = action_name or "?"
+            card.jump_target_name = name if name != action_name else ""
+        card.jumped_to = step.get("id") in names.jumped_to
         card.blocks = [
             BlockCard(
                 address=f"{address}.next.{b}",
@@ -137,16 +144,28 @@ def _summary(config):
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
+class StepNames(dict):
+    """``{step id: (step name, action name)}``, and the ids deprecated jumps go to."""
+
+    jumped_to = frozenset()
+
+
 def step_names(data):
-    """``{step id: its name, or its action's id}`` over the whole workflow."""
-    names = {}
+    """What each step is called, over the whole workflow (see ``StepNames``)."""
+    names, jumped_to = StepNames(), set()
 
     def walk(steps):
         for step in steps or []:
-            names[step.get("id")] = step.get("name") or step.get("provider")
+            provider = step.get("provider", "")
+            action = registry.get(provider)
+            action_name = action.name if action else provider
+            names[step.get("id")] = (step.get("name") or action_name, action_name)
+            if provider == GOTO:
+                jumped_to.add((step.get("config") or {}).get("step_id"))
             for block in step.get("next") or []:
                 walk(block.get("steps"))
 
     walk(data.get("steps"))
     walk(data.get("rescue"))
+    names.jumped_to = frozenset(jumped_to)
     return names

@@ -62,10 +62,23 @@ def with_row_urls(workflows):
 @require_http_methods(["GET", "POST"])
 @workspace_required(role=Role.EDITOR)
 def create(request):
-    """The template picker; picking one makes version 1 and opens the editor."""
+    """The template picker. Choosing a template (``?template=<slug>``, also a link to
+    share) shows its steps, read-only; its Load Template button makes version 1 and
+    opens the editor."""
     choices = starters.all_starters()
     if request.method == "GET":
-        return _render_list(request, dialog="workflows/_list_picker.html", choices=choices)
+        slug = request.GET.get("template", "")
+        chosen = starters.get(slug) if slug else None
+        return _render_list(
+            request,
+            dialog="workflows/_list_picker.html",
+            choices=choices,
+            slug=slug if chosen else "",
+            chosen=chosen,
+            main_flow=list(starters.outline(chosen["steps"])) if chosen else [],
+            error_flow=list(starters.outline(chosen.get("rescue"))) if chosen else [],
+            error="" if chosen or not slug else f"There is no template {slug[:100]!r}.",
+        )
     data = starters.get(request.POST.get("template", ""))
     if data is None:
         return _render_list(

@@ -187,6 +187,8 @@ def update_entry(
         entry = services.update_entry(entry, expected_version=if_match, **changes)
     except services.EntryConflict as error:
         raise ApiError(409, "conflict", str(error)) from None
+    except documents.DocumentError as error:
+        raise invalid(str(error), {"body": str(error)}) from None
     return _entry_json(entry)
 
 

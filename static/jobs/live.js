@@ -127,8 +127,9 @@
       changed(message);
     };
     socket.onclose = function (event) {
-      if (event.code === 4403) {
-        // Removed from the workspace or deactivated: the server decides what to show.
+      if (event.code === 4403 || event.code === 4401) {
+        // Removed from the workspace, deactivated, or the session ended (logout,
+        // expiry, password change): the server decides what to show.
         window.location.reload();
         return;
       }

@@ -14,9 +14,9 @@ from workflows.agencies import chain
 from workflows.agencies.models import Chain, Record, Submission
 
 
-def assert_whole(workspace):
+def assert_whole(workspace, issuer=ISSUER):
     """Every record chains to the one before: no fork, no gap."""
-    found = Chain.objects.get(workspace=workspace, issuer=ISSUER)
+    found = Chain.objects.get(workspace=workspace, issuer=issuer)
     records = list(Record.objects.filter(chain=found).order_by("seq"))
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     assert records[0].previous_fingerprint == ""
@@ -189,3 +189,17 @@ def test_fifty_concurrent_appends_give_fifty_records_no_fork_no_gap(transactiona
     records = assert_whole(workspace)
     assert len(records) == 50
     assert len({r.num_series for r in records}) == 50
+
+
+def test_a_chain_cannot_be_deleted_alone_but_goes_with_its_workspace(alice):
+    from django.db.models import RestrictedError
+
+    _, workspace = alice
+    append(workspace, "F-1")
+    append(workspace, "F-2")
+
+    with pytest.raises(RestrictedError):
+        Chain.objects.get().delete()
+    workspace.delete()
+
+    assert not Chain.objects.exists() and not Record.objects.exists()

@@ -80,27 +80,3 @@ def test_it_serves_is_controlled_and_stops_on_sigterm(command, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert "stopped" in process.stdout.read()
-
-
-def test_configure_points_a_workspace_at_it_once_and_leaves_its_own_settings(
-    alice, bob, tmp_path, settings
-):
-    from django.core.management import call_command
-
-    from workflows.agencies.aeat import credentials
-
-    state = str(tmp_path / "state")
-    settings.AEAT_LOCAL_URL, settings.AEAT_LOCAL_CA = "https://127.0.0.1:8443", state + "/ca.pem"
-    own = credentials.settings_of(bob[1])
-    own.issuer_nif, own.environment = "A58818501", "test"
-    own.save()
-
-    call_command("local_aeat", state=state, configure=[alice[1].slug, ISSUER, "Acme SL"])
-    first = credentials.for_workspace(alice[1])
-    call_command("local_aeat", state=state, configure=[alice[1].slug, ISSUER, "Acme SL"])
-    call_command("local_aeat", state=state, configure=[bob[1].slug, ISSUER, "Acme SL"])
-
-    assert (first.environment, first.issuer, first.certificate.nif) == ("local", ISSUER, ISSUER)
-    assert first.trust == state + "/ca.pem"
-    assert credentials.for_workspace(alice[1]).certificate == first.certificate  # kept
-    assert credentials.settings_of(bob[1]).issuer_nif == "A58818501"

@@ -324,7 +324,7 @@ def test_an_invoice_never_registered_cannot_be_cancelled(workspace, aeat):
 def test_a_cancelled_invoice_prints_no_qr_and_the_entry_says_so(workspace, aeat, alice_client):
     job = finish(start(workspace, [send()]))
     page = alice_client.get(f"/silo/{job.entry_id}/").content.decode()
-    assert 'id="verifactu-qr"' in page and "ValidarQR?nif=B98602642" in page
+    assert 'id="verifactu-qr"' in page and "ValidarQR?nif=B98602642&amp;numserie=SAMPLE-004" in page
 
     cancelling, _ = create_workflow(
         workspace, {"name": "Cancel", "schema": "bill/invoice", "steps": [cancel()], "rescue": []}
@@ -335,3 +335,16 @@ def test_a_cancelled_invoice_prints_no_qr_and_the_entry_says_so(workspace, aeat,
     page = alice_client.get(f"/silo/{job.entry_id}/").content.decode()
     assert 'id="verifactu-qr"' not in page
     assert "Cancellation #2" in page
+
+
+def test_asking_about_an_uncertain_record_with_a_refused_certificate_is_KO(alice, aeat):
+    workspace = alice[1]
+    other = aeat.client_p12("B12345674", "Someone Else SL", password="p12 password")
+    configure(workspace, aeat, nif=ISSUER, name=NAME, p12=other)
+    first = finish(start(workspace, [send()]))
+    Record.objects.update(state="uncertain", code="", answered_at=None)  # as after a lost send
+
+    again = finish(create_job(workspace, first.workflow, entry=first.entry)[0])
+
+    assert (step(again).status, step(again).code) == ("KO", "4112")
+    assert Record.objects.get().state == "pending"

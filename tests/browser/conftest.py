@@ -126,11 +126,37 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# What the top of a page shows: text left straight in <body> (template source a
+# template printed, as a two-line {# #} comment once did above the top bar), the text
+# outside code, and where the top bar starts.
+TOP_OF_PAGE = """() => {
+  const stray = [...document.body.childNodes]
+    .filter((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim())
+    .map((node) => node.textContent.trim());
+  const shown = document.body.cloneNode(true);
+  shown.querySelectorAll("code, pre, textarea, script, style, template")
+    .forEach((element) => element.remove());
+  const bar = document.querySelector("header.topbar");
+  return {stray, text: shown.textContent, barTop: bar ? bar.getBoundingClientRect().top : 0};
+}"""
+TEMPLATE_SOURCE = ("{#", "#}", "{%", "{{")
+
+
+def assert_top_of_page_is_clean(page):
+    top = page.evaluate(TOP_OF_PAGE)
+    assert top["stray"] == [], f"text above the page: {top['stray']}"
+    assert [m for m in TEMPLATE_SOURCE if m in top["text"]] == [], "template source shown"
+    assert top["barTop"] <= 0, "something is shown above the top bar"
+
+
 @pytest.fixture
 def screenshot():
-    """``screenshot(page, "name")`` saves artifacts/screenshots/name.png."""
+    """``screenshot(page, "name")`` saves artifacts/screenshots/name.png, after checking
+    that the top of the page shows the page (no stray text, the top bar first)."""
 
-    def save(page, name):
+    def save(page, name, check=True):
+        if check:
+            assert_top_of_page_is_clean(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=path, full_page=True)
@@ -149,7 +175,7 @@ def page(request, browser, server_url, screenshot):
     page = context.new_page()
     yield page
     if getattr(request.node, "call_failed", False):
-        screenshot(page, "failed-" + re.sub(r"\W+", "-", request.node.name))
+        screenshot(page, "failed-" + re.sub(r"\W+", "-", request.node.name), check=False)
     context.close()
     _wait_for_sockets_to_close()
 

@@ -52,9 +52,12 @@ def test_build_from_the_catalogue_run_on_an_invoice_and_receive_the_email(
         # Build: Empty Invoice template, then three actions from the catalogue.
         page.get_by_role("navigation").get_by_role("link", name="Workflows").click()
         page.get_by_role("link", name="+ Create workflow").click()
-        picker = page.get_by_role("dialog", name="Create a workflow")
+        page.get_by_role("dialog", name="Create a workflow").get_by_role(
+            "link", name="Empty Invoice workflow"
+        ).click()
+        picker = page.get_by_role("dialog", name="Empty Invoice workflow")
         picker.get_by_label("Name").fill("Print, email, mark sent")
-        picker.get_by_role("button", name="Empty Invoice workflow").click()
+        picker.get_by_role("button", name="Load Template").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Print, email, mark sent")
         page.wait_for_load_state()  # htmx (a deferred script) is ready before the first click
         main = page.locator(".main-flow")

@@ -24,7 +24,8 @@ def test_build_save_reload_undo_redo(login, alice, screenshot):
     page = login("alice")
     page.goto("/workflows/")
     page.get_by_role("link", name="+ Create workflow").click()
-    page.get_by_role("button", name="Empty Invoice workflow").click()
+    page.get_by_role("link", name="Empty Invoice workflow").click()
+    page.get_by_role("button", name="Load Template").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Empty Invoice workflow")
     page.wait_for_load_state()  # htmx (a deferred script) is ready before the first click
     main = page.locator(".main-flow")
@@ -164,16 +165,21 @@ def test_deprecated_jumps_replace_and_drag(login, alice, screenshot):
     notice = page.get_by_test_id("deprecated-notice")
     expect(notice).to_have_text("This step contains deprecated conditions")
     jump = page.locator(".step-card.legacy")
-    expect(jump).to_contain_text("Go to Mark error")
+    expect(jump.locator(".step-name")).to_have_text("⚠ Go to Set state")
+    expect(jump.get_by_test_id("jump-target-name")).to_have_text("step “Mark error”")
+    target = page.locator(".step-card", has=page.get_by_test_id("jump-target"))
+    expect(target).to_have_count(1)
+    expect(target.locator(".step-name")).to_have_text("Mark error")
     screenshot(page, "editor-deprecated-jump")
 
-    jump.get_by_label("Step menu for ⚠ Go to Mark error").click()
+    jump.get_by_label("Step menu for ⚠ Go to Set state").click()
     jump.get_by_role("menuitem", name="Replace").click()
     sidebar = page.locator("#sidebar")
     expect(sidebar.get_by_role("heading", name="Replace “Go to step”")).to_be_visible()
     sidebar.get_by_role("button", name="Set state").click()
     expect(notice).to_have_count(0)
     expect(page.locator(".step-card.legacy")).to_have_count(0)
+    expect(page.get_by_test_id("jump-target")).to_have_count(0)
 
     # Drag "Mark error" (the last main step) onto "Check tax ID": it lands first.
     cards = page.locator(".main-flow > ol > li > .step-card")

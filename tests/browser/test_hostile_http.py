@@ -8,6 +8,8 @@ import pytest
 from console.api.tokens import create_token
 from silo.services import create_entry
 
+pytestmark = pytest.mark.browser  # it needs the live server of tests/browser
+
 
 @pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=x", "multipart/form-data"])
 def test_a_malformed_multipart_body_gets_the_documented_error_shape(

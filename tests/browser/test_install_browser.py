@@ -22,7 +22,7 @@ def var_in_tmp(settings, tmp_path):
 
 
 def menu(page, name, item):
-    page.get_by_label(name).click()
+    page.get_by_test_id(name).click()
     page.get_by_role("menuitem", name=item).click()
 
 
@@ -39,12 +39,12 @@ def test_first_owner_then_workspaces_and_password(page, screenshot):
     expect(page.get_by_role("heading", name="Silo")).to_be_visible()
     expect(page.get_by_label("Workspace", exact=True)).to_contain_text("Ops")
 
-    menu(page, "Workspace menu", "New workspace")
+    menu(page, "workspace-menu", "New workspace")
     page.get_by_label("Name").fill("Side project")
     page.get_by_role("button", name="Create workspace").click()
     expect(page.get_by_text("Workspace Side project created: you are its owner.")).to_be_visible()
 
-    menu(page, "Workspace menu", "Rename or delete")
+    menu(page, "workspace-menu", "Rename or delete")
     page.get_by_label("Name", exact=True).fill("Side")
     page.get_by_role("button", name="Rename").click()
     expect(page.get_by_role("heading", name="Workspace Side")).to_be_visible()
@@ -55,14 +55,14 @@ def test_first_owner_then_workspaces_and_password(page, screenshot):
     expect(page.get_by_text("Workspace Side and everything in it are deleted.")).to_be_visible()
     assert list(Workspace.objects.values_list("name", flat=True)) == ["Ops"]
 
-    menu(page, "User menu", "Account")
+    menu(page, "user-menu", "Account")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill(NEW)
     page.get_by_label("New password again").fill(NEW)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("Password changed.")).to_be_visible()
     screenshot(page, "account")
-    menu(page, "User menu", "Sign out")
+    menu(page, "user-menu", "Sign out")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_menu(page, name):
-    page.get_by_label(name).click()
+    page.get_by_test_id(name).click()
 
 
 def test_an_invited_colleague_signs_up_and_loses_access_when_removed(
@@ -35,7 +35,7 @@ def test_an_invited_colleague_signs_up_and_loses_access_when_removed(
             allow_private_network=True,
         )
         login("alice")
-        open_menu(page, "Workspace menu")
+        open_menu(page, "workspace-menu")
         screenshot(page, "workspace-menu")
         page.get_by_role("menuitem", name="Members").click()
         page.get_by_label("Email").fill("carol@example.com")

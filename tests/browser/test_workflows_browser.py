@@ -152,8 +152,10 @@ def test_the_list_creates_duplicates_runs_and_deletes(login, alice, screenshot):
 
     page.get_by_role("link", name="+ Create workflow").click()
     picker = page.get_by_role("dialog", name="Create a workflow")
-    picker.get_by_label("Name").fill("Send invoices")
-    picker.get_by_role("button", name="Issue and send invoice").click()
+    picker.get_by_role("link", name="Issue and send invoice").click()
+    preview = page.get_by_role("dialog", name="Issue and send invoice")
+    preview.get_by_label("Name").fill("Send invoices")
+    preview.get_by_role("button", name="Load Template").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send invoices")
 
     page.get_by_role("navigation").get_by_role("link", name="Workflows").click()

@@ -204,3 +204,21 @@ def test_a_new_job_is_fetched_as_its_row_alone_if_it_matches_the_filters(alice_c
     assert shown(response) == [issued.pk]  # another workflow and bob's job are not rows
     html = response.content.decode()
     assert html.strip().startswith("<tr") and "<table" not in html
+
+
+def test_search_finds_jobs_by_the_documents_code_party_or_tax_id(alice_client, alice, bob):
+    workflow = make_workflow(alice[1])
+    acme = make_entry(
+        alice[1], invoice("INV-77", supplier="Northwind Traders", tax_id="ESB98602642")
+    )
+    other = make_entry(alice[1], invoice("INV-88"))
+    on_acme = create_job(alice[1], workflow, entry=acme)[0]
+    create_job(alice[1], workflow, entry=other)
+    create_job(alice[1], workflow, args={"a": "b"})  # no document: never found
+    bobs = make_entry(bob[1], invoice("INV-77"))
+    create_job(bob[1], make_workflow(bob[1]), entry=bobs)
+
+    assert shown(history(alice_client, q="  inv-77 ")) == [on_acme.pk]
+    assert shown(history(alice_client, q="NORTHWIND")) == [on_acme.pk]
+    assert shown(history(alice_client, q="B98602642")) == [on_acme.pk]
+    assert shown(history(alice_client, q="nothing like it")) == []

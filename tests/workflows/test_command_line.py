@@ -110,3 +110,34 @@ def test_import_into_an_unknown_workspace_exits_2(tmp_path, capsys):
 @pytest.mark.django_db
 def test_every_template_is_valid(slug, tmp_path):
     assert run("validate", write(tmp_path, starters.get(slug))) == 0
+
+
+def test_run_works_on_a_fresh_checkout_whose_database_is_not_migrated(tmp_path):
+    """A new checkout has an empty database: the command runs on a scratch one, says so,
+    and leaves the project's database as it found it."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    empty = tmp_path / "never-migrated.sqlite3"
+    env = {
+        **os.environ,
+        "SQLITE_PATH": str(empty),
+        "CONSOLE_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    flow = {**ok_flow(), "steps": ok_flow()["steps"][:1]}  # no entry to set the state of
+    command = [sys.executable, "manage.py", "workflow", "run", write(tmp_path, flow)]
+    finished = subprocess.run(
+        [*command, "--arg", "k=v"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert "running on a scratch database" in finished.stderr
+    assert json.loads(finished.stdout)["status"] == "OK"
+    tables = sqlite3.connect(empty).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == []

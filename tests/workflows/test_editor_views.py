@@ -351,7 +351,11 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
     }
     workflow, _ = create_workflow(alice[1], legacy)
     html = alice_client.get(url(workflow, "edit")).content.decode()
-    assert "This step contains deprecated conditions" in html and "Go to Mark error" in html
+    assert "This step contains deprecated conditions" in html
+    # As the guide says it: the action of the step it goes to, that step's name beside,
+    # and the step it goes to marked.
+    assert "Go to Set state" in html and "step “Mark error”" in html
+    assert html.count("A deprecated jump continues here.") == 1
     jump_id = drafts.load(workflow, alice[0])["steps"][0]["next"][0]["steps"][0]["id"]
     html = post(
         alice_client,
@@ -360,6 +364,7 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
         {"address": "steps.0.next.0.steps.0", "step_id": jump_id, "provider": "silo.state"},
     ).content.decode()
     assert "This step contains deprecated conditions" not in html and "Go to" not in html
+    assert "A deprecated jump continues here." not in html
 
 
 def test_the_catalogue_is_filtered_to_the_workflows_schema(alice_client, alice):

@@ -346,3 +346,22 @@ def said(response):
 
 def _comparable(document):
     return {k: v for k, v in document.items() if k not in ("id", "version")}
+
+
+def test_choosing_a_template_shows_its_steps_before_anything_is_created(alice_client, alice):
+    response = alice_client.get(reverse("workflows:create"), {"template": "check-tax-ids"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Load Template" in html and 'name="template" value="check-tax-ids"' in html
+    assert "1. Check the supplier&#x27;s tax ID" in html and "Validate tax ID" in html
+    assert "Exception: KO, code missing_tax_id" in html and "Error handling flow" in html
+    assert not Workflow.objects.exists()
+
+
+def test_a_template_link_to_an_unknown_template_says_so(alice_client, alice):
+    response = alice_client.get(reverse("workflows:create"), {"template": "nope"})
+
+    html = response.content.decode()
+    assert "There is no template &#x27;nope&#x27;." in html
+    assert "Empty Invoice workflow" in html  # the list, to choose another

@@ -72,7 +72,7 @@ class _Registration(Action):
     needs_entry = True
     max_attempts = 8
     backoff_s = 15.0
-    timeout_s = 2 * chain.SEND_LEASE_S  # a query and a submission of up to 1,000 records
+    timeout_s = chain.SEND_LEASE_S  # a query and a submission of up to 1,000 records
     Config = VerifactuConfig
     kind: str
 

@@ -23,6 +23,7 @@ import logging
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from lxml import etree
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 MADRID = ZoneInfo("Europe/Madrid")
 BATCH_MAX = 1000  # the AEAT's limit per request, and the queue that may go at once
-SEND_TIMEOUT_S = 60  # one SOAP call
+SEND_TIMEOUT_S = settings.AEAT_TIMEOUT  # one SOAP call (60 s unless the operator says)
 SEND_LEASE_S = 2 * SEND_TIMEOUT_S + 30  # a query, a submission, and the recording
 POLL_IN_FLIGHT_S = 5  # a job whose record is in another job's batch looks again after this
 SOAP_ACTION_SEND = "RegFactuSistemaFacturacion"
@@ -209,11 +210,11 @@ def send(batch, credentials):
     frees the chain for the next attempt; what may have arrived stays uncertain.
     """
     chain = batch.submission.chain
+    held, request, answer_body, answer = {}, b"", b"", None
     try:
-        held = _ask(chain, batch.unsure, credentials) if batch.unsure else {}
+        if batch.unsure:
+            held = _ask(chain, batch.unsure, credentials)
         to_send = [r for r in batch.records if r.pk not in held]
-        request = answer_body = b""
-        answer = None
         if to_send:
             request = verifactu.submission(
                 [conversion_record(r) for r in to_send],
@@ -464,6 +465,14 @@ def waiting_for(record, credentials, *, since, now=None):
         taken = take_batch(record.chain, now)
         if isinstance(taken, Batch):
             send(taken, credentials)
+            if any(r.pk == record.pk for r in taken.records):
+                record.refresh_from_db()
+                if record.state not in FINAL_STATES and not refused_since(record, since):
+                    raise TryLater(
+                        "no_answer",
+                        "The AEAT's answer did not speak of this record; it is asked "
+                        "about before it is sent again.",
+                    )
             continue
         if taken is None:  # nothing queued: another job settled it just now
             record.refresh_from_db()

@@ -60,7 +60,7 @@ class Chain(WorkspaceOwned):
     issuer_name = models.CharField(max_length=120)
     length = models.PositiveIntegerField(default=0)
     head = models.ForeignKey(
-        "Record", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "Record", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     next_send_at = models.DateTimeField(null=True, blank=True)
     sending = models.ForeignKey(
@@ -95,7 +95,7 @@ class Record(WorkspaceOwned):
         ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors"
         REJECTED = "rejected", "Rejected"
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="records")
+    chain = models.ForeignKey(Chain, on_delete=models.RESTRICT, related_name="records")
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     entry = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from console import first_run
 from console import workspace_lifecycle as lifecycle
 
 PASSWORD_VARIABLE = "CONSOLE_OWNER_PASSWORD"  # noqa: S105 - a variable's name
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             user, created = lifecycle.create_owner(username, email, password, workspace)
         except lifecycle.WorkspaceError as error:
             raise CommandError(str(error)) from None
+        first_run.forget_token()  # the first-run page is closed now
         self.stdout.write(f"{user.get_username()} owns the new workspace {created.name}.")
 
     def _ask_password(self):

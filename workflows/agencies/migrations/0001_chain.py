@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('duplicate', models.BooleanField(default=False)),
                 ('answer_xml', models.BinaryField(blank=True, default=b'')),
                 ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('chain', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='agencies.chain')),
+                ('chain', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='records', to='agencies.chain')),
                 ('entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='silo.entry')),
                 ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
                 ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='console.workspace')),
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='chain',
             name='head',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.record'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='agencies.record'),
         ),
         migrations.CreateModel(
             name='Submission',

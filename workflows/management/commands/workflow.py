@@ -1,15 +1,21 @@
 """``manage.py workflow validate|import|export|run``.
 
 Exit codes: 0 valid / job OK, 1 job KO (or CANCEL), 2 invalid input.
+
+``run`` needs nothing set up: on a fresh checkout, whose database is not migrated, it
+runs on a scratch SQLite database of its own (migrated, then removed) and says so.
 """
 
 import json
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from console import storable
 from console.models import Workspace
@@ -106,6 +112,19 @@ class Command(BaseCommand):
                 raise InvalidInput(f"--arg {item!r}: expected KEY=VALUE")
             args[key] = value
         doc = _read_json(entry) if entry else None
+        with tempfile.TemporaryDirectory(prefix="workflow-run-") as folder:
+            if not _migrated():
+                self.stderr.write(
+                    "The project's database is not set up (manage.py migrate has not run): "
+                    "running on a scratch database, removed afterwards."
+                )
+                _use_scratch_database(Path(folder) / "scratch.sqlite3")
+            try:
+                self._run_in_scratch_workspace(data, doc, args)
+            finally:
+                connections[DEFAULT_DB_ALIAS].close()
+
+    def _run_in_scratch_workspace(self, data, doc, args):
         scratch = Workspace.objects.create(name="scratch", slug=f"scratch-{uuid.uuid4().hex}")
         try:
             job = self._run(scratch, data, doc, args)
@@ -129,3 +148,29 @@ class Command(BaseCommand):
         engine.run_in_process(job)
         job.refresh_from_db()
         return job_json(job)
+
+
+def _migrated():
+    """Is every migration applied to the project's database?"""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def _use_scratch_database(path):
+    """Point the default database at a new SQLite file and migrate it."""
+    connections[DEFAULT_DB_ALIAS].close()
+    settings = connections.settings[DEFAULT_DB_ALIAS]
+    connections.settings[DEFAULT_DB_ALIAS] = {
+        **settings,
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {},
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+    }
+    del connections[DEFAULT_DB_ALIAS]
+    call_command("migrate", verbosity=0, interactive=False)

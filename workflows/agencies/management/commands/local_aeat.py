@@ -8,11 +8,8 @@ The state directory keeps its test CA, its server certificate and what it receiv
 (SQLite), so a restart keeps each issuer's chain. Point the console at it with
 ``AEAT_LOCAL_URL`` and ``AEAT_LOCAL_CA`` (printed at start); workspaces then offer the
 "Local test AEAT" environment. ``--issue`` writes a client certificate (PKCS#12) of
-its CA for a NIF, to upload in Settings > AEAT, and exits. ``--configure`` does what an
-owner would do for a workspace (``make run`` does it for the demo): issuer, the local
-environment and a certificate of this CA, unless the workspace has its own settings.
-
-    manage.py local_aeat --state var/local_aeat --configure demo B98602642 "Provide One S.L."
+its CA for a NIF, to upload in Settings > AEAT, and exits. (``make run`` starts it and
+``demo_setup`` points the Demo workspace at it: ``workflows/agencies/demo.py``.)
 """
 
 import signal
@@ -43,12 +40,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", default="local-aeat", help="The issued PKCS#12's password"
         )
-        parser.add_argument(
-            "--configure",
-            nargs=3,
-            metavar=("WORKSPACE", "NIF", "NAME"),
-            help="Point a workspace (by slug) at this local AEAT as NIF, and exit",
-        )
 
     def handle(self, *args, **options):
         state = Path(options["state"])
@@ -62,9 +53,6 @@ class Command(BaseCommand):
                 f"Wrote {target}: a certificate for {nif} ({name}), password "
                 f"{options['password']!r}, issued by {aeat.ca_file}."
             )
-            return
-        if options["configure"]:
-            self.configure(aeat, *options["configure"])
             return
         try:
             aeat.start()
@@ -84,26 +72,3 @@ class Command(BaseCommand):
         stopped.wait()
         aeat.stop()
         self.stdout.write("Local test AEAT stopped.")
-
-    def configure(self, aeat, slug, nif, name):
-        from console.models import Workspace
-        from workflows.agencies.aeat import credentials
-
-        workspace = Workspace.objects.filter(slug=slug).first()
-        if workspace is None:
-            raise CommandError(f"There is no workspace {slug!r}.")
-        current = credentials.settings_of(workspace)
-        if current.issuer_nif and current.environment != "local":
-            self.stdout.write(f"{slug}: has its own AEAT settings ({current.environment}); left.")
-            return
-        if current.issuer_nif == nif and current.has_certificate:
-            self.stdout.write(f"{slug}: already set to the local test AEAT as {nif}.")
-            return
-        current.issuer_nif, current.issuer_name = nif, name
-        current.environment = current.Environment.LOCAL
-        current.save()
-        password = "local-aeat"  # noqa: S105 - a throwaway certificate of the local test CA
-        credentials.store_certificate(
-            workspace, aeat.client_p12(nif, name, password=password), password
-        )
-        self.stdout.write(f"{slug}: AEAT settings point at the local test AEAT as {nif} ({name}).")
