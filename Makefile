@@ -1,6 +1,6 @@
 # make run   - set up (first time) and start the console with demo data
 # make test  - lint, the suite on SQLite, then again on a throwaway PostgreSQL + Redis
-# make lint  - ruff check and ruff format --check
+# make lint  - ruff check, ruff format --check, mypy on the typed boundaries
 # make bench - every bench/*.py in turn
 # make faults - the fault suite at full size (killed workers, restarts, floods)
 
@@ -73,6 +73,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 faults: $(VENV)/.installed-test
 	@$(call ensure_debian_packages,$(TEST_PACKAGES))

@@ -114,7 +114,7 @@ def main():
 
     from jobs.models import Job
     from silo.models import Entry
-    from workflows import drafts, listing
+    from workflows import drafts, selectors
     from workflows.developer import pretty
     from workflows.models import Workflow
 
@@ -135,7 +135,7 @@ def main():
     results = []
     measure(
         "workflows list: its one query alone",
-        lambda: _ok(list(listing.with_last_run(Workflow.objects.in_workspace(workspace)))),
+        lambda: _ok(list(selectors.with_last_run(Workflow.objects.in_workspace(workspace)))),
         results,
     )
     measure("workflows list (full page)", lambda: client.get(reverse("workflows:list")), results)

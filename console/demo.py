@@ -1,14 +1,14 @@
 """The Demo workspace's workflows and past jobs, so a first run shows the product.
 
 ``demo_setup`` calls ``install(workspace)`` after loading the GOBL examples. It
-installs every ready-made workflow (``workflows/templates_json``, the empty ones
+installs every ready-made workflow (``workflows/starters``, the empty ones
 aside) and then tells each *story* of ``STORIES``: a few jobs run by the engine, here
 and now, exactly as a worker would run them, so History, the job pages, the entries'
 activity, the failed-jobs bell and Automatic runs show true results.
 
 Idempotent: a workflow is installed once (by name), and a story is told once (its
 first job carries the key ``demo:<story>``). Adding a story is a function plus a line
-in ``STORIES``; adding a ready-made workflow is a file in ``workflows/templates_json``.
+in ``STORIES``; adding a ready-made workflow is a file in ``workflows/starters``.
 """
 
 from jobs import bulk, engine
@@ -16,7 +16,7 @@ from jobs.models import Job, Status, Trigger
 from jobs.services import create_job
 from silo import documents
 from silo.models import Entry
-from workflows import templates
+from workflows import starters
 from workflows.actions.tax_id import party_tax_id, validator
 from workflows.models import Workflow
 from workflows.services import create_workflow
@@ -39,7 +39,7 @@ def install(workspace):
 
 def install_workflows(workspace):
     installed = 0
-    for template in templates.all_templates().values():
+    for template in starters.all_starters().values():
         if not template["steps"]:  # the empty starting points are for "+ Create workflow"
             continue
         if Workflow.objects.in_workspace(workspace).filter(name=template["name"]).exists():
@@ -65,7 +65,7 @@ class Cast:
         return Job.objects.in_workspace(self.workspace).filter(key=_key(story)).exists()
 
     def workflow(self, template_slug):
-        name = templates.get(template_slug)["name"]
+        name = starters.get(template_slug)["name"]
         return Workflow.objects.in_workspace(self.workspace).get(name=name)
 
     def invoices(self, count, *, supplier, customer):

@@ -8,14 +8,17 @@ index (or its status and workflow siblings), and the "Older" link carries that l
 job's ``(created_at, id)`` as its cursor.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from jobs.models import Event, Intent
+from jobs.models import Event, Intent, Job
 from silo import selectors as silo_selectors
+from silo.models import Entry
 from silo.selectors import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
@@ -39,14 +42,24 @@ WORKFLOWS_SHOWN = 50
 
 
 def filter_history(
-    jobs, *, entries=None, q="", status="", workflow=None, entry=None, since=None, until=None
-):
+    jobs: QuerySet,
+    *,
+    entries: QuerySet | None = None,
+    q: str = "",
+    status: str = "",
+    workflow: object = None,
+    entry: object = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet:
     """Narrow a workspace's jobs; ``since`` and ``until`` are dates, both included.
 
     ``q`` finds the jobs of the ``entries`` (the same workspace's) that the silo's
     search finds: the document's code, a party's name or a tax ID.
     """
     if q and " ".join(q.split()):
+        if entries is None:
+            raise TypeError("q searches entries: give the workspace's entries too")
         jobs = _search(jobs, entries, q)
     if status:
         jobs = jobs.filter(status=status)
@@ -64,7 +77,7 @@ def filter_history(
 SEARCH_ENTRIES = 500  # matching entries looked up one by one; more, and the jobs are walked
 
 
-def _search(jobs, entries, q):
+def _search(jobs: QuerySet, entries: QuerySet, q: str) -> QuerySet:
     """A precise search (one invoice, one party: a few entries) finds its entries first
     and their jobs through the job's entry index, reading a few rows however many jobs
     there are; a broad one (more than ``SEARCH_ENTRIES`` entries match) walks the jobs
@@ -76,13 +89,13 @@ def _search(jobs, entries, q):
     return jobs.filter(Exists(matching.filter(pk=OuterRef("entry_id"))))
 
 
-def _start_of(day):
+def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass
 class HistoryRow:
-    job: object
+    job: Job
     duration: str
 
 
@@ -92,7 +105,7 @@ class Page:
     next_cursor: str | None
 
 
-def newest_first(jobs, cursor=None, size=PAGE_SIZE):
+def newest_first(jobs: QuerySet, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of ``jobs``, newest first, starting after ``cursor``.
 
     An unreadable cursor starts from the newest job rather than failing.
@@ -128,7 +141,7 @@ class StepView:
     duration: str
 
 
-def timeline(job):
+def timeline(job: Job) -> list[StepView]:
     """The job's executed steps in order, each with its attempts."""
     intents = job.intents.order_by("seq").prefetch_related(
         Prefetch("events", queryset=Event.objects.order_by("index"))
@@ -139,14 +152,14 @@ def timeline(job):
     ]
 
 
-def job_duration(job):
+def job_duration(job: Job) -> str:
     """How long the job ran, or has been running so far."""
     if job.started_at is None:
         return ""
     return duration(job.started_at, job.completed_at or timezone.now())
 
 
-def duration(start, end):
+def duration(start: datetime | None, end: datetime | None) -> str:
     """A short human duration: ``"340 ms"``, ``"12.5 s"``, ``"4 min 05 s"``."""
     if start is None or end is None:
         return ""
@@ -165,7 +178,7 @@ def duration(start, end):
 # --- Running ---------------------------------------------------------------------------
 
 
-def runnable_workflows(workflows, entry, query=""):
+def runnable_workflows(workflows: QuerySet, entry: Entry, query: str = "") -> list:
     """The workflows that can run on ``entry``: its schema, not archived, by name."""
     workflows = workflows.filter(schema=entry.schema, archived=False)
     query = " ".join(query.split())
@@ -177,7 +190,9 @@ def runnable_workflows(workflows, entry, query=""):
 ENTRY_JOBS_SHOWN = 5
 
 
-def entry_jobs(jobs, entry, size=ENTRY_JOBS_SHOWN):
+def entry_jobs(
+    jobs: QuerySet, entry: Entry, size: int = ENTRY_JOBS_SHOWN
+) -> list[tuple[Job, list[StepView]]]:
     """The newest jobs on an entry, each with its step timeline (the activity tab)."""
     newest = (
         jobs.filter(entry=entry)

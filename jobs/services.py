@@ -1,5 +1,11 @@
 """Creating jobs: the one way every entry point (console, API, CLI, triggers) starts a run."""
 
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,11 +16,20 @@ from jobs.models import Job, Status
 from silo.documents import DocumentError
 from silo.services import create_entry, first_document
 
+if TYPE_CHECKING:
+    from console.models import Workspace
+    from jobs.models import Batch
+    from silo.models import Entry
+    from workflows.models import Workflow, WorkflowVersion
+
+# An id as a caller gives it: a UUID, or its text (a form's, a URL's).
+Id = uuid.UUID | str
+
 
 class JobError(ValueError):
     """The job cannot be created; the message says why, for the user or the caller."""
 
-    def __init__(self, message, field=None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -23,7 +38,7 @@ class JobConflict(JobError):
     """A job id or key used before for another request; ``differs`` names the fields
     (as the API names them) in which this request is not the first one."""
 
-    def __init__(self, job, differs):
+    def __init__(self, job: Job, differs: list[str]) -> None:
         super().__init__(
             f"This job id or key was used before for another request: {', '.join(differs)} "
             "differ. The job it made is unchanged; use a new id or key for a new job.",
@@ -34,21 +49,21 @@ class JobConflict(JobError):
 
 
 def create_job(
-    workspace,
-    workflow,
+    workspace: Workspace,
+    workflow: Workflow,
     *,
-    entry=None,
-    document=None,
-    args=None,
-    key=None,
-    tags=None,
-    job_id=None,
-    trigger="manual",
-    actor=None,
-    version=None,
-    batch=None,
-    cause=None,
-):
+    entry: Entry | None = None,
+    document: dict[str, Any] | None = None,
+    args: dict[str, str] | None = None,
+    key: str | None = None,
+    tags: Iterable[str] | None = None,
+    job_id: Id | None = None,
+    trigger: str = "manual",
+    actor: Any = None,
+    version: WorkflowVersion | None = None,
+    batch: Batch | None = None,
+    cause: Job | None = None,
+) -> tuple[Job, bool]:
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
     Returns ``(job, created)``. Idempotent: a ``key`` or ``job_id`` already used in the
@@ -65,11 +80,23 @@ def create_job(
         storable.check({"args": args, "key": key or "", "tags": tags})
     except storable.Unstorable as error:
         raise JobError(f"{error.path} {error.problem}.", field=error.path.split(".")[0]) from None
-    request = {"workflow": workflow, "entry": entry, "document": document, "args": args}
-    request.update(tags=tags, key=key, job_id=job_id)
+
+    def repeat(existing: Job) -> tuple[Job, bool]:
+        same = require_same(
+            existing,
+            workflow=workflow,
+            entry=entry,
+            document=document,
+            args=args,
+            tags=tags,
+            key=key,
+            job_id=job_id,
+        )
+        return same, False
+
     existing = _existing(workspace, key, job_id)
     if existing is not None:
-        return require_same(existing, **request), False
+        return repeat(existing)
     _check(workflow, entry, document, args)
     fields = {
         "workspace": workspace,
@@ -88,10 +115,11 @@ def create_job(
         fields["id"] = job_id
     try:
         with transaction.atomic():
+            stored = entry
             if document is not None:
-                entry, _ = create_entry(workspace, document, source="API", actor=actor)
-                _check_schema(workflow, entry, field="data")
-            job = Job.objects.create(entry=entry, **fields)
+                stored, _ = create_entry(workspace, document, source="API", actor=actor)
+                _check_schema(workflow, stored, field="data")
+            job = Job.objects.create(entry=stored, **fields)
             live.job_changed(job, job.status)
             if settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
@@ -101,11 +129,13 @@ def create_job(
         existing = _existing(workspace, key, job_id)
         if existing is None:
             raise
-        return require_same(existing, **request), False
+        return repeat(existing)
     return job, True
 
 
-def _check(workflow, entry, document, args):
+def _check(
+    workflow: Workflow, entry: Entry | None, document: dict | None, args: dict[str, str]
+) -> None:
     if entry is None and document is None and not args:
         raise JobError("Pick a document or give at least one argument.", field="silo_entry_id")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in args.items()):
@@ -116,7 +146,7 @@ def _check(workflow, entry, document, args):
         raise JobError("This workflow is archived.", field="workflow_id")
 
 
-def _check_schema(workflow, entry, field):
+def _check_schema(workflow: Workflow, entry: Entry, field: str) -> None:
     if entry.schema != workflow.schema:
         raise JobError(
             f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
@@ -125,8 +155,16 @@ def _check_schema(workflow, entry, field):
 
 
 def require_same(
-    job, *, workflow, entry=None, document=None, args=None, tags=(), key=None, job_id=None
-):
+    job: Job,
+    *,
+    workflow: Workflow | Id,
+    entry: Entry | Id | None = None,
+    document: dict[str, Any] | None = None,
+    args: dict[str, str] | None = None,
+    tags: Iterable[str] = (),
+    key: str | None = None,
+    job_id: Id | None = None,
+) -> Job:
     """``job`` if this request is the one that made it, else a JobConflict naming what
     differs. ``workflow`` and ``entry`` may be objects or ids."""
     differs = []
@@ -150,7 +188,7 @@ def require_same(
     return job
 
 
-def _existing(workspace, key, job_id):
+def _existing(workspace: Workspace, key: str | None, job_id: Id | None) -> Job | None:
     if job_id:
         found = Job.objects.select_related("version").filter(pk=job_id).first()
         if found is not None:
@@ -163,7 +201,7 @@ def _existing(workspace, key, job_id):
     return None
 
 
-def wake(job_ids):
+def wake(job_ids: Iterable[Id]) -> int:
     """Bring parked jobs forward: each runs as soon as a worker is free.
 
     For a service that learns, in one go, what several waiting jobs were waiting for

@@ -6,13 +6,19 @@ shown", found through the ``(workspace, -created_at, -id)`` indexes, and the cur
 the "Older" link carries is that last entry's ``(created_at, id)``.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from silo.models import Entry
 
 PAGE_SIZE = 50
 SEARCH_LENGTH = 200
@@ -34,7 +40,9 @@ LIST_FIELDS = (
 )
 
 
-def search_entries(entries, *, query="", schema="", state=""):
+def search_entries(
+    entries: QuerySet, *, query: str = "", schema: str = "", state: str = ""
+) -> QuerySet:
     """Narrow a workspace's entries by a free-text query, a schema and a state."""
     query = " ".join(query.split()).lower()[:SEARCH_LENGTH]
     if query:
@@ -55,12 +63,12 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(entry):
+def encode_cursor(entry: Entry) -> str:
     raw = f"{entry.created_at.isoformat()}|{entry.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor):
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
     """``(created_at, id)`` from a cursor, or None when it is not one of ours.
 
     The one reader of cursors (silo, History, the API): a cursor comes from the
@@ -70,8 +78,8 @@ def decode_cursor(cursor):
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, entry_id = raw.split("|")
-        created_at = datetime.fromisoformat(created_at)
+        created_text, entry_id = raw.split("|")
+        created_at = datetime.fromisoformat(created_text)
         if created_at.tzinfo is None:
             return None
         return created_at.astimezone(UTC), uuid.UUID(entry_id)
@@ -79,7 +87,7 @@ def decode_cursor(cursor):
         return None
 
 
-def newest_first(entries, cursor=None, size=PAGE_SIZE):
+def newest_first(entries: QuerySet, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of ``entries``, newest first, starting after ``cursor``.
 
     An unreadable cursor starts from the newest entry rather than failing.
@@ -90,7 +98,7 @@ def newest_first(entries, cursor=None, size=PAGE_SIZE):
     return Page(entries=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
 
 
-def page_query(entries, cursor=None, size=PAGE_SIZE):
+def page_query(entries: QuerySet, cursor: str | None = None, size: int = PAGE_SIZE) -> QuerySet:
     """The query behind ``newest_first``: one row more than a page, to know if there
     is a next one."""
     entries = entries.only(*LIST_FIELDS).order_by("-created_at", "-id")

@@ -1,9 +1,14 @@
 """Everything that changes the silo goes through here, so each change is logged in the
 entry's activity and guarded by the entry's ``version`` (optimistic concurrency)."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import mimetypes
+import uuid
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
@@ -15,11 +20,14 @@ from console import storable
 from silo import documents, signals
 from silo.models import Activity, Attachment, Entry, Revision, State
 
+if TYPE_CHECKING:
+    from console.models import Workspace
+
 
 class KeyConflict(documents.DocumentError):
     """The key was used before for another document; nothing was written."""
 
-    def __init__(self, entry):
+    def __init__(self, entry: Entry) -> None:
         super().__init__(
             f"The key {entry.key!r} was used before for another document "
             "(the one it stored is unchanged); use a new key for a new document."
@@ -30,7 +38,7 @@ class KeyConflict(documents.DocumentError):
 class EntryConflict(Exception):
     """The entry changed since the caller read it; nothing was written."""
 
-    def __init__(self, entry):
+    def __init__(self, entry: Entry) -> None:
         super().__init__(
             "This entry was changed by someone else since you opened it "
             f"(it is now at revision {entry.version}). Reload it and make your change again."
@@ -38,13 +46,15 @@ class EntryConflict(Exception):
         self.entry = entry
 
 
-def parse_document(raw):
+def parse_document(raw: bytes | str) -> tuple[Any, str]:
     """Bytes or text of an uploaded file -> (doc, schema); raises DocumentError."""
     try:
         doc = storable.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         detail = getattr(error, "msg", None) or "the file is not UTF-8 text"
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        where = ""
+        if isinstance(error, json.JSONDecodeError):
+            where = f" (line {error.lineno}, column {error.colno})"
         raise documents.DocumentError(f"The file is not valid JSON: {detail}{where}.") from error
     except storable.Unstorable as error:
         raise documents.DocumentError(f"The document cannot be stored: {error}.") from error
@@ -58,7 +68,7 @@ def parse_document(raw):
 SEARCH_TEXT_LENGTH = 600
 
 
-def _indexed_fields(doc):
+def _indexed_fields(doc: dict[str, Any]) -> dict[str, Any]:
     fields = documents.summary(doc)
     fields["search_text"] = " ".join(
         fields[name] for name in ("code", "supplier_name", "customer_name", "tax_ids")
@@ -67,8 +77,15 @@ def _indexed_fields(doc):
 
 
 def create_entry(
-    workspace, doc, *, key=None, actor=None, source="upload", state=State.DRAFT, job_id=None
-):
+    workspace: Workspace,
+    doc: dict[str, Any],
+    *,
+    key: str | None = None,
+    actor: Any = None,
+    source: str = "upload",
+    state: str = State.DRAFT,
+    job_id: uuid.UUID | None = None,
+) -> tuple[Entry, bool]:
     """Store a document; with a ``key`` already used, return that entry instead.
 
     A key is a fingerprint of the request: used again with another document, it is a
@@ -108,7 +125,7 @@ def create_entry(
     return entry, True
 
 
-def _check_storable(**values):
+def _check_storable(**values: Any) -> None:
     """Every way into the silo refuses what the stores cannot hold (console.storable)."""
     try:
         storable.check(values)
@@ -116,21 +133,27 @@ def _check_storable(**values):
         raise documents.DocumentError(f"{error.path} {error.problem}.") from None
 
 
-def first_document(entry):
+def first_document(entry: Entry) -> dict[str, Any]:
     """The document the entry was created with: its oldest revision, if it has one."""
     oldest = entry.revisions.order_by("number").only("doc").first()
     return oldest.doc if oldest is not None else entry.doc
 
 
-def _same_document(entry, doc):
+def _same_document(entry: Entry, doc: dict[str, Any]) -> Entry:
     if first_document(entry) != doc:
         raise KeyConflict(entry)
     return entry
 
 
 def update_entry(
-    entry, *, expected_version=None, actor=None, job_id=None, doc_note=None, **changes
-):
+    entry: Entry,
+    *,
+    expected_version: int | str | None = None,
+    actor: Any = None,
+    job_id: uuid.UUID | None = None,
+    doc_note: str | None = None,
+    **changes: Any,
+) -> Entry:
     """Write ``state``, ``meta`` and/or ``doc`` if nobody else wrote since
     ``expected_version`` (default: the version the caller holds). Raises EntryConflict."""
     expected = entry.version if expected_version is None else int(expected_version)
@@ -150,7 +173,7 @@ def update_entry(
         updated = Entry.objects.filter(pk=entry.pk, version=expected).update(
             version=F("version") + 1, **values
         )
-        if not updated:
+        if not updated or before is None:
             raise EntryConflict(Entry.objects.get(pk=entry.pk))
         # The update matched ``expected``, and versions only grow, so ``before`` (read
         # at that same version) is the document this change replaces.
@@ -189,7 +212,9 @@ def update_entry(
     return entry
 
 
-def restore_revision(revision, *, expected_version, actor=None):
+def restore_revision(
+    revision: Revision, *, expected_version: int | str, actor: Any = None
+) -> Entry:
     """Make an earlier document current again. The document it replaces becomes a
     revision itself, so a restore can be undone the same way. Raises EntryConflict."""
     return update_entry(
@@ -201,7 +226,16 @@ def restore_revision(revision, *, expected_version, actor=None):
     )
 
 
-def add_attachment(entry, name, content, *, mime=None, source="", actor=None, job_id=None):
+def add_attachment(
+    entry: Entry,
+    name: str,
+    content: bytes,
+    *,
+    mime: str | None = None,
+    source: str = "",
+    actor: Any = None,
+    job_id: uuid.UUID | None = None,
+) -> Attachment:
     """Attach bytes to the entry; an attachment from the same ``source`` is replaced."""
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
     with transaction.atomic():
@@ -219,7 +253,7 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
         attachment.save()
         for old in replaced:
             old.delete()
-            transaction.on_commit(lambda f=old.file: f.delete(save=False))
+            transaction.on_commit(partial(old.file.delete, save=False))
         verb = "Replaced" if replaced else "Added"
         log(
             entry,
@@ -232,7 +266,7 @@ def add_attachment(entry, name, content, *, mime=None, source="", actor=None, jo
     return attachment
 
 
-def _file_name(name):
+def _file_name(name: str) -> str:
     """The name on disk: the attachment keeps ``name`` as given for people, but a name
     of only odd characters ("?", "..") leaves the storage nothing to use."""
     try:
@@ -241,7 +275,15 @@ def _file_name(name):
         return "attachment"
 
 
-def log(entry, kind, message, *, actor=None, job_id=None, data=None):
+def log(
+    entry: Entry,
+    kind: str,
+    message: str,
+    *,
+    actor: Any = None,
+    job_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> Activity:
     activity = Activity.objects.create(
         workspace_id=entry.workspace_id,
         entry=entry,

@@ -24,6 +24,14 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 STARTUP_SECONDS = 30
 
 
+def database_url():
+    """The test database as a DATABASE_URL, for processes the tests start (PostgreSQL)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

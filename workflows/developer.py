@@ -68,4 +68,4 @@ def _check_schema(workflow, pasted):
 
 def _render(request, workflow, text, *, issues=None, position=None, status=200):
     context = {"workflow": workflow, "text": text, "issues": issues, "position": position}
-    return render(request, "workflows/_developer_page.html", context, status=status)
+    return render(request, "workflows/developer.html", context, status=status)

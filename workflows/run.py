@@ -123,5 +123,5 @@ def _render(request, workflow, *, status=200, rows=None, **extra):
         "rows": rows or [Argument("", "")],
         **extra,
     }
-    template = "workflows/_run_panel.html" if request.htmx else "workflows/_run_panel_page.html"
+    template = "workflows/_run_panel.html" if request.htmx else "workflows/run_panel.html"
     return render(request, template, context, status=status)

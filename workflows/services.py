@@ -1,7 +1,12 @@
-"""Creating workflows and saving versions; every path goes through ``definition.parse``."""
+"""Creating workflows and saving versions (every path goes through ``definition.parse``),
+and changing them as wholes: duplicate, delete or archive, unarchive.
+
+A workflow that has run keeps its jobs' history, so it is archived (hidden from the
+list and from run pickers, refused for new jobs) rather than destroyed.
+"""
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 
 from workflows import definition
 from workflows.models import Workflow, WorkflowVersion
@@ -92,3 +97,35 @@ def export(workflow, number=None):
 
 def _user(actor):
     return actor if actor is not None and actor.is_authenticated else None
+
+
+COPY_PREFIX = "Copy of "
+
+
+def duplicate(workflow, *, actor=None, secrets=None):
+    """A new workflow (version 1) with the current version's definition; returns it."""
+    data = export(workflow)
+    data["name"] = (COPY_PREFIX + data["name"])[:200]
+    copy, _ = create_workflow(workflow.workspace, data, actor=actor, secrets=secrets)
+    return copy
+
+
+def remove(workflow):
+    """Delete the workflow, or archive it if any job ran it. Returns "deleted" or "archived"."""
+    with transaction.atomic():
+        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        if not locked.jobs.exists():
+            try:
+                with transaction.atomic():
+                    locked.delete()
+                return "deleted"
+            except ProtectedError:  # a job was created since we looked
+                pass
+        Workflow.objects.filter(pk=workflow.pk).update(archived=True)
+    workflow.archived = True
+    return "archived"
+
+
+def unarchive(workflow):
+    Workflow.objects.filter(pk=workflow.pk).update(archived=False)
+    workflow.archived = False

@@ -42,7 +42,7 @@ def versions(request, workflow_id):
         .order_by("-number")[:VERSIONS_SHOWN]
     )
     context.update(versions=listed, draft=drafts.get(workflow, request.user))
-    return render(request, "workflows/_versions_page.html", context)
+    return render(request, "workflows/versions.html", context)
 
 
 @require_POST

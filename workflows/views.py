@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.workspaces import Role, get_scoped_or_404, scoped, workspace_required
-from workflows import lifecycle, listing, paste, services, templates
+from workflows import paste, selectors, services, starters
 from workflows.models import Workflow
 
 
@@ -28,7 +28,7 @@ def _render_list(request, *, dialog=None, status=200, **context):
     if dialog and request.htmx and request.method == "GET":
         return render(request, dialog, context, status=status)
     archived = request.GET.get("archived") == "1"
-    workflows = listing.with_last_run(scoped(request, Workflow), archived=archived)
+    workflows = selectors.with_last_run(scoped(request, Workflow), archived=archived)
     context = {
         "workflows": with_row_urls(workflows),
         "archived": archived,
@@ -65,21 +65,21 @@ def create(request):
     """The template picker. Choosing a template (``?template=<slug>``, also a link to
     share) shows its steps, read-only; its Load Template button makes version 1 and
     opens the editor."""
-    choices = templates.all_templates()
+    choices = starters.all_starters()
     if request.method == "GET":
         slug = request.GET.get("template", "")
-        chosen = templates.get(slug) if slug else None
+        chosen = starters.get(slug) if slug else None
         return _render_list(
             request,
             dialog="workflows/_list_picker.html",
             choices=choices,
             slug=slug if chosen else "",
             chosen=chosen,
-            main_flow=list(templates.outline(chosen["steps"])) if chosen else [],
-            error_flow=list(templates.outline(chosen.get("rescue"))) if chosen else [],
+            main_flow=list(starters.outline(chosen["steps"])) if chosen else [],
+            error_flow=list(starters.outline(chosen.get("rescue"))) if chosen else [],
             error="" if chosen or not slug else f"There is no template {slug[:100]!r}.",
         )
-    data = templates.get(request.POST.get("template", ""))
+    data = starters.get(request.POST.get("template", ""))
     if data is None:
         return _render_list(
             request,
@@ -102,7 +102,7 @@ def create(request):
 @workspace_required
 def duplicate(request, workflow_id):
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=False)
-    copy = lifecycle.duplicate(
+    copy = services.duplicate(
         workflow, actor=request.user, secrets=paste.secret_names(request.workspace)
     )
     messages.success(request, f"Duplicated {workflow.name} as {copy.name}.")
@@ -165,7 +165,7 @@ def delete(request, workflow_id):
             own_draft=any(user_id == request.user.pk for user_id, _ in owners),
             others_drafts=[name for user_id, name in owners if user_id != request.user.pk],
         )
-    done = lifecycle.remove(workflow)
+    done = services.remove(workflow)
     if done == "archived":
         messages.success(
             request, f"Archived {workflow.name}: it has jobs, so their history is kept."
@@ -180,6 +180,6 @@ def delete(request, workflow_id):
 def unarchive(request, workflow_id):
     """Bring an archived workflow back to the list; it can run again."""
     workflow = get_scoped_or_404(request, Workflow, pk=workflow_id, archived=True)
-    lifecycle.unarchive(workflow)
+    services.unarchive(workflow)
     messages.success(request, f"{workflow.name} is back in the list.")
     return redirect("workflows:list")

@@ -17,7 +17,7 @@ from console.api.auth import workspace_of
 from console.api.errors import ApiError, invalid, not_found, responses
 from console.api.paging import Cursor
 from silo.selectors import decode_cursor, encode_cursor
-from workflows import definition, lifecycle
+from workflows import definition, services
 from workflows.models import Workflow
 from workflows.services import VersionConflict, create_workflow, export, save_version
 
@@ -142,7 +142,9 @@ def put_workflow(request, workflow_id: uuid.UUID, document: dict = DOCUMENT):
         raise _definition_error(error) from None
     except IntegrityError:
         existing = Workflow.objects.in_workspace(workspace).filter(pk=workflow_id).first()
-        if existing is not None and existing.archived:
+        if existing is None:  # another workspace's: say no more
+            raise ApiError(409, "conflict", "This workflow id is taken.") from None
+        if existing.archived:
             raise _archived(workflow_id, 409) from None
         raise ApiError(
             409, "conflict", "A workflow with this id exists: PATCH it to save a new version."
@@ -193,7 +195,7 @@ def restore_workflow(request, workflow_id: uuid.UUID):
     if workflow is None:
         raise not_found("workflow")
     if workflow.archived:
-        lifecycle.unarchive(workflow)
+        services.unarchive(workflow)
     return export(workflow)
 
 

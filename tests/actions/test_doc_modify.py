@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 from silo.models import Activity, Entry, Revision
 from silo.services import update_entry
+from tests.factories import make_entry
 from tests.jobs.flows import block, ok, run_flow
-from tests.silo.conftest import make_entry
 from workflows.actions.base import Context
 from workflows.actions.doc_modify import ModifyConfig, ModifyDocument
 

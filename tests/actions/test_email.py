@@ -13,7 +13,7 @@ from console import secrets
 from console.workspace_settings import RecordingEmailBackend, update_settings
 from silo.services import add_attachment, create_entry
 from tests.actions.receivers import SmtpReceiver, certificate, free_port
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from tests.jobs.flows import run_flow
 
 PDF = b"%PDF-1.4\n% a tiny stand-in for the invoice's PDF\n"

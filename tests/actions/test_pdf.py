@@ -24,9 +24,8 @@ from jobs.services import create_job
 from silo import documents
 from silo.models import Attachment
 from silo.services import add_attachment, create_entry
-from tests.conftest import GOBL_DIR, load_gobl, make_member
+from tests.factories import GOBL_DIR, invoice, load_gobl, make_entry, make_member
 from tests.jobs.flows import finish, run_flow
-from tests.silo.conftest import invoice, make_entry
 from workflows.actions import pdf, registry
 from workflows.services import create_workflow
 

@@ -12,8 +12,8 @@ from jobs.services import create_job
 from silo.models import Entry, Sequence
 from silo.sequences import assign_code
 from silo.services import EntryConflict, update_entry
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import finish, run_flow
-from tests.silo.conftest import invoice, make_entry
 from workflows.definition import DefinitionError
 from workflows.services import create_workflow
 

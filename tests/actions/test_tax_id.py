@@ -4,9 +4,8 @@ rules (python-stdnum), on real GOBL documents."""
 import pytest
 
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import invoice, load_gobl
 from tests.jobs.flows import block, ok, run_flow
-from tests.silo.conftest import invoice
 
 
 def validate(party=None, **extra):

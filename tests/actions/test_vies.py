@@ -10,7 +10,7 @@ import pytest
 from defusedxml import ElementTree
 
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from tests.jobs.flows import block, ok, run_flow
 from workflows.actions.vies import SOAP, TYPES
 

@@ -1,47 +1,17 @@
 """The chain on its own: records constructed here stand for the conversion's, so what
 is tested is the order, the finality and the batching, not the XML."""
 
-import hashlib
 import threading
-from datetime import date, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.factories import VERIFACTU_ISSUER as ISSUER
+from tests.factories import make_verifactu_record as append
 from workflows.agencies import chain
 from workflows.agencies.models import Chain, Record, Submission
-
-ISSUER = "B85905495"
-
-
-def builder(number, *, made=None):
-    """A build function for invoice ``number``: fingerprints chain as the AEAT's do."""
-
-    def build(previous, generated_at):
-        before = previous.fingerprint if previous is not None else ""
-        fingerprint = hashlib.sha256(f"{number}&{before}&{generated_at}".encode()).hexdigest()
-        if made is not None:
-            made.append(fingerprint)
-        return SimpleNamespace(
-            kind="alta",
-            issuer=ISSUER,
-            issuer_name="Provide One S.L.",
-            num_series=number,
-            issue_date=date(2026, 11, 26),
-            total="121.00",
-            fingerprint=fingerprint.upper(),
-            generated_at=generated_at,
-            xml=f"<RegistroAlta>{number}</RegistroAlta>".encode(),
-        )
-
-    return build
-
-
-def append(workspace, number, **kw):
-    found = chain.find_chain(workspace, ISSUER, "Provide One S.L.")
-    return chain.append(found, build=builder(number, **kw), environment="local")
 
 
 def assert_whole(workspace, issuer=ISSUER):
@@ -193,7 +163,7 @@ def test_a_batch_whose_sender_died_leaves_its_records_uncertain_to_ask_about(ali
 
 @pytest.mark.postgres
 def test_fifty_concurrent_appends_give_fifty_records_no_fork_no_gap(transactional_db):
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     _, workspace = make_member("carol", "Initech")
     chain.find_chain(workspace, ISSUER, "Provide One S.L.")

@@ -4,8 +4,9 @@ workspace; the submissions' XML as downloads."""
 from django.urls import reverse
 
 from silo.services import create_entry
-from tests.agencies.test_chain import ISSUER, append
-from tests.conftest import load_gobl
+from tests.factories import VERIFACTU_ISSUER as ISSUER
+from tests.factories import load_gobl
+from tests.factories import make_verifactu_record as append
 from workflows.agencies.models import Chain, Record, Submission
 
 

@@ -11,7 +11,7 @@ from silo.services import create_entry
 from tests.agencies.conftest import configure
 from tests.agencies.test_verifactu_send import ISSUER, NAME, finish
 from tests.agencies.verifactu_samples import invoice
-from workflows import templates
+from workflows import starters
 from workflows.agencies.models import Record
 from workflows.services import create_workflow
 
@@ -27,7 +27,7 @@ def test_the_spanish_template_registers_prints_the_qr_and_marks_the_invoice_sent
     workspace = alice[1]
     configure(workspace, aeat, nif=ISSUER, name=NAME)
     entry, _ = create_entry(workspace, invoice(code="004"))
-    workflow, _ = create_workflow(workspace, templates.get("spain-verifactu"))
+    workflow, _ = create_workflow(workspace, starters.get("spain-verifactu"))
 
     job = finish(create_job(workspace, workflow, entry=entry)[0])
 
@@ -48,7 +48,7 @@ def test_a_customer_nif_unknown_to_the_aeat_sends_the_invoice_to_error(alice, ae
     configure(workspace, aeat, nif=ISSUER, name=NAME)
     aeat.fail("code", code="1109", invoice="SAMPLE-004")
     entry, _ = create_entry(workspace, invoice(code="004"))
-    workflow, _ = create_workflow(workspace, templates.get("spain-verifactu"))
+    workflow, _ = create_workflow(workspace, starters.get("spain-verifactu"))
 
     job = finish(create_job(workspace, workflow, entry=entry)[0])
 

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import ApiClient
-from tests.conftest import load_gobl
+from tests.api.client import ApiClient
+from tests.factories import load_gobl
 
 pytest.importorskip("workflows.actions.pdf")
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from django.core.wsgi import get_wsgi_application
 
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 
 GENERATOR = shutil.which("openapi-python-client") or str(
     Path(sys.executable).parent / "openapi-python-client"

@@ -12,7 +12,7 @@ from console import storable
 from jobs.models import Job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.api.conftest import INVOICE_FLOW
+from tests.factories import INVOICE_FLOW
 from tests.jobs.flows import block, ok
 from workflows import definition
 from workflows.models import Workflow
@@ -344,10 +344,10 @@ def test_an_upload_without_a_length_is_a_411(alice_api, entry):
 
 
 def test_an_archived_workflow_is_reported_and_can_be_restored(alice_api, flow):
-    from workflows import lifecycle
+    from workflows import services
 
     alice_api.post("/jobs", {"workflow_id": str(flow.id), "args": {"a": "b"}})
-    assert lifecycle.remove(flow) == "archived"  # it has run, so it is kept
+    assert services.remove(flow) == "archived"  # it has run, so it is kept
 
     read = alice_api.get(f"/workflows/{flow.id}")
     put = alice_api.put(f"/workflows/{flow.id}", INVOICE_FLOW)

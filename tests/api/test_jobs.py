@@ -9,7 +9,7 @@ import pytest
 from jobs.models import Job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.api.conftest import INVOICE_FLOW
+from tests.factories import INVOICE_FLOW
 from workflows.services import create_workflow
 
 

@@ -12,7 +12,8 @@ from django.db import connection
 
 from console.api import waiting
 from jobs.models import Job
-from tests.api.conftest import INVOICE_FLOW, ApiClient
+from tests.api.client import ApiClient
+from tests.factories import INVOICE_FLOW
 from tests.jobs.flows import ok
 from workflows.services import create_workflow
 

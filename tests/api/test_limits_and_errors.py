@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from console.api.tokens import create_token
-from tests.api.conftest import ApiClient
+from tests.api.client import ApiClient
 
 
 def test_a_body_over_the_limit_is_413(alice_api, settings):

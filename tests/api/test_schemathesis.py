@@ -19,7 +19,7 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 
 from console.api.openapi import api
 from silo.services import create_entry
-from tests.api.conftest import INVOICE_FLOW
+from tests.factories import INVOICE_FLOW
 from workflows.services import create_workflow
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())

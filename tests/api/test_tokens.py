@@ -9,7 +9,7 @@ from django.test import Client
 
 from console.api.models import ApiToken
 from console.api.tokens import create_token
-from tests.api.conftest import ApiClient
+from tests.api.client import ApiClient
 
 
 def _created_token(response):

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import INVOICE_FLOW
+from tests.factories import INVOICE_FLOW
 from tests.jobs.flows import block, ko, ok
 from workflows.models import Workflow
 from workflows.services import create_workflow, export

@@ -11,7 +11,7 @@ from console.workspace_settings import update_settings
 from silo.models import Entry
 from silo.services import create_entry
 from tests.actions.receivers import SmtpReceiver
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.browser

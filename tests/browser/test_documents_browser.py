@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from silo.models import Entry
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import run_flow
-from tests.silo.conftest import invoice, make_entry
 
 pytestmark = pytest.mark.browser
 

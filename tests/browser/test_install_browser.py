@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from console.models import Workspace
 from tests.actions.receivers import SmtpReceiver
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from jobs.models import Intent, Job, Status
 from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from workflows.services import create_workflow, save_version
 
 pytestmark = pytest.mark.browser

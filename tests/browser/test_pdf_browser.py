@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from silo.models import Attachment
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from tests.jobs.flows import run_flow
 
 pytestmark = pytest.mark.browser

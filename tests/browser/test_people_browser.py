@@ -12,8 +12,7 @@ from console.models import Membership
 from console.workspace_settings import update_settings
 from jobs import consumers
 from tests.actions.receivers import SmtpReceiver
-from tests.conftest import PASSWORD
-from tests.silo.conftest import invoice, make_entry
+from tests.factories import PASSWORD, invoice, make_entry
 from workflows.services import create_workflow
 
 pytestmark = pytest.mark.browser

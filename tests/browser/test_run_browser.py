@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from jobs.services import create_job
 from silo.models import Entry
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from workflows.services import create_workflow
 
 pytestmark = pytest.mark.browser

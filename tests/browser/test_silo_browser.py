@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 
 from console.models import Membership, Workspace
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from silo.services import create_entry
 from tests.agencies.conftest import configure
 from tests.agencies.verifactu_samples import invoice
-from workflows import templates
+from workflows import starters
 from workflows.agencies.aeat.local_server import LocalAEAT
 from workflows.agencies.models import Record
 from workflows.services import create_workflow
@@ -41,7 +41,7 @@ def test_run_the_spanish_template_and_see_registration_qr_and_chain(
     workspace = alice[1]
     configure(workspace, aeat, nif=ISSUER, name="Provide One S.L.")  # as make run does
     entry, _ = create_entry(workspace, invoice(code="004"))
-    create_workflow(workspace, templates.get("spain-verifactu"))
+    create_workflow(workspace, starters.get("spain-verifactu"))
     page = login("alice")
 
     page.goto(f"/silo/{entry.pk}/")

@@ -10,9 +10,8 @@ from console.models import Membership, Workspace
 from jobs.models import Job
 from silo.services import create_entry
 from tests.browser.test_run_browser import TWO_STEPS
-from tests.conftest import load_gobl
-from tests.silo.conftest import invoice
-from workflows import drafts, templates
+from tests.factories import invoice, load_gobl
+from workflows import drafts, starters
 from workflows.models import Workflow
 from workflows.services import create_workflow, export, save_version
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_switch_to_developer_mode_and_back(login, alice, server_url, screenshot):
-    workflow, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    workflow, _ = create_workflow(alice[1], starters.get("issue-and-send"))
     page = login("alice")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
     page.goto(f"/workflows/{workflow.pk}/")
@@ -50,7 +49,7 @@ def test_switch_to_developer_mode_and_back(login, alice, server_url, screenshot)
 
 
 def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, screenshot):
-    workflow, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    workflow, _ = create_workflow(alice[1], starters.get("issue-and-send"))
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/developer/")
     editor = page.get_by_label("Workflow JSON")
@@ -80,7 +79,7 @@ def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, scree
 
 
 def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url, screenshot):
-    source, _ = create_workflow(alice[1], templates.get("issue-and-send"))
+    source, _ = create_workflow(alice[1], starters.get("issue-and-send"))
     other = Workspace.objects.create(name="Zeta Imports")
     Membership.objects.create(user=alice[0], workspace=other, role=Membership.Role.OWNER)
     page = login("alice")

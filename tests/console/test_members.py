@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from console import members
 from console.models import Invitation, Membership
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def join(user, workspace, role):

@@ -19,8 +19,8 @@ from console.workspaces import SESSION_KEY
 from jobs.models import Batch, Job, Trigger
 from silo.models import Entry
 from silo.services import add_attachment
-from tests.agencies.test_chain import append as append_verifactu_record
-from tests.console.test_anonymous import PAGES, sample_value
+from tests.factories import make_verifactu_record as append_verifactu_record
+from tests.routes import PAGES, sample_value
 from workflows.agencies.models import Chain, Submission
 from workflows.models import Workflow
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from tests.actions.receivers import free_port
-from tests.conftest import database_url
+from tests.services import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -16,11 +16,7 @@ from console.api.models import ApiToken
 from console.api.tokens import create_token
 from console.models import Membership
 from jobs.models import Job, Trigger
-from jobs.services import create_job
-from tests.conftest import PASSWORD
-from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
-from workflows.services import create_workflow
+from tests.factories import PASSWORD, invoice, make_entry, make_job, make_workflow
 
 V, E, O = "viewer", "editor", "owner"  # noqa: E741 - short, for the table
 ANYONE = "anyone"  # no login needed
@@ -174,12 +170,10 @@ def routes():
 @pytest.fixture
 def things(alice):
     """One of each thing a route names, in alice's workspace."""
-    workspace = alice[1]
-    workflow, _ = create_workflow(
-        workspace, {"name": "Flow", "schema": "bill/invoice", "steps": [ok("a")]}
-    )
+    workspace = alice.workspace
+    workflow = make_workflow(workspace, "Flow")
     entry = make_entry(workspace, invoice("R-1"))
-    job, _ = create_job(workspace, workflow, entry=entry)
+    job = make_job(workspace, workflow, entry=entry)
     trigger = Trigger.objects.create(
         workspace=workspace, workflow=workflow, kind=Trigger.Kind.STATE, state="registered"
     )

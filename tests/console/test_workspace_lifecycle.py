@@ -7,8 +7,8 @@ from console.models import Membership, Workspace
 from jobs.models import Job, Status
 from jobs.services import create_job
 from silo.models import Entry
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 

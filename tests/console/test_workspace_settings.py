@@ -9,7 +9,7 @@ from console import secrets
 from console.models import Membership, WorkspaceSettings
 from console.workspace_settings import settings_of, update_settings
 from tests.actions.receivers import SmtpReceiver, free_port
-from tests.conftest import make_member
+from tests.factories import make_member
 
 SECRET_VALUE = "whsec_dmFsdWUtbmV2ZXItc2hvd24="
 

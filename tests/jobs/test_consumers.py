@@ -10,24 +10,20 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.auth import AuthMiddlewareStack
-from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from console.models import Membership
-from console.routing import websocket_urlpatterns
 from jobs import consumers, engine, live
 from jobs.services import create_job
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
+from tests.jobs.sockets import APP, session_cookie
 from workflows.services import create_workflow
 
 # The consumer reaches the database from other threads and closes stale connections,
 # which a test wrapped in one transaction would not survive.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 FLOW = {
     "name": "Register",
     "schema": "bill/invoice",
@@ -39,11 +35,6 @@ FLOW = {
 def no_wake(settings, patient_sqlite):
     """No django-q2 here; and SQLite waits for the sockets' own reads (relay, sweep)."""
     settings.JOBS_WAKE_WORKERS = False
-
-
-def session_cookie(client, user):
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def setup_invoice(workspace):

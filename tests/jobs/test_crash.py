@@ -16,9 +16,9 @@ from django.db.models import Count
 from console.models import Workspace
 from jobs.models import Event, Intent, Job, Status
 from jobs.services import create_job
-from tests.conftest import database_url
 from tests.faults.harness import children
 from tests.jobs.flows import ok
+from tests.services import database_url
 from workflows.services import create_workflow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

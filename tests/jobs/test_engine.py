@@ -415,14 +415,12 @@ def test_if_compare(alice, invoice_doc, path, operator, value, code):
     assert job.intents.get().code == code
 
 
-def test_a_step_whose_action_was_uninstalled_ends_ko(alice, monkeypatch):
-    from workflows.actions import registry
-
+def test_a_step_whose_action_was_uninstalled_ends_ko(alice, action_registry):
     workflow, _ = create_workflow(
         alice[1], {"name": "u", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
     )
     job, _ = create_job(alice[1], workflow, args={"k": "v"})
-    monkeypatch.setitem(registry._actions, "simulate.outcome", None)
+    action_registry.uninstall("simulate.outcome")
     job = finish(job)
     assert job.status == Status.KO
     assert job.faults[0]["code"] == "unknown_provider"

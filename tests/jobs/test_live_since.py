@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from jobs import bulk
 from jobs.services import create_job
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from workflows.services import create_workflow
 
 FLOW = {

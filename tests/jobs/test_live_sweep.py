@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 
 from jobs import consumers
 from jobs.models import Change
-from tests.jobs.test_consumers import APP, session_cookie
+from tests.jobs.sockets import APP, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("patient_sqlite")]
 

@@ -70,7 +70,7 @@ def test_the_count_stops_at_99_plus(alice, settings):
 @pytest.fixture
 def make_colleague(alice):
     from console.models import Membership
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     user, _ = make_member("carol", "Carol's own")
     Membership.objects.create(user=user, workspace=alice[1], role=Membership.Role.OWNER)

@@ -3,14 +3,12 @@ commit paths (the ORM one on SQLite, the one-statement one on PostgreSQL)."""
 
 from jobs.models import Job
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from tests.jobs.flows import finish, ok
 from workflows.actions.base import Action, Outcome
-from workflows.actions.registry import register
 from workflows.services import create_workflow
 
 
-@register
 class Adopt(Action):
     """Stores the job's args['doc'] GOBL example as an entry and makes it the job's."""
 
@@ -23,7 +21,8 @@ class Adopt(Action):
         return Outcome.ok()
 
 
-def test_an_entry_an_action_adopts_stays_the_jobs(alice):
+def test_an_entry_an_action_adopts_stays_the_jobs(alice, action_registry):
+    action_registry.register(Adopt)
     from jobs.services import create_job
 
     workflow, _ = create_workflow(

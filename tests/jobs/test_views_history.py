@@ -10,8 +10,8 @@ from django.utils import timezone
 from jobs import selectors
 from jobs.models import Job, Status
 from jobs.services import create_job
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 

@@ -5,20 +5,15 @@ from django.urls import reverse
 
 from jobs.models import Job, Status
 from jobs.services import create_job
+from tests.factories import invoice, make_entry, make_job, make_workflow
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 
 @pytest.fixture
 def bobs_job(bob):
-    workspace = bob[1]
-    workflow, _ = create_workflow(
-        workspace, {"name": "Bob secret flow", "schema": "bill/invoice", "steps": [ok("a")]}
-    )
-    entry = make_entry(workspace, invoice("BOB-1"))
-    job, _ = create_job(workspace, workflow, entry=entry)
-    return job
+    workflow = make_workflow(bob.workspace, "Bob secret flow")
+    return make_job(bob.workspace, workflow, entry=make_entry(bob.workspace, invoice("BOB-1")))
 
 
 def test_every_jobs_url_of_bobs_job_is_a_404_for_alice(alice_client, bobs_job):

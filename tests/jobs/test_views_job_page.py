@@ -8,8 +8,8 @@ from django.utils import timezone
 from jobs import engine
 from jobs.models import Job, Status
 from jobs.services import create_job
+from tests.factories import invoice, make_entry
 from tests.jobs.flows import block, finish, ko, ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.services import create_workflow
 
 

@@ -4,8 +4,8 @@ from django.urls import reverse
 
 from jobs.models import Job, Status
 from jobs.services import create_job
+from tests.factories import make_entry
 from tests.jobs.flows import finish, ko, ok
-from tests.silo.conftest import make_entry
 from workflows.models import Workflow
 from workflows.services import create_workflow, save_version
 

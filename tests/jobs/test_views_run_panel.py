@@ -3,8 +3,8 @@
 from django.urls import reverse
 
 from jobs.models import Job
+from tests.factories import make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import make_entry
 from workflows.models import Workflow
 from workflows.services import create_workflow
 

@@ -3,7 +3,7 @@ import hashlib
 from django.urls import reverse
 
 from silo.services import add_attachment
-from tests.silo.conftest import make_entry
+from tests.factories import make_entry
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

@@ -2,7 +2,7 @@
 
 from silo.documents import summary
 from silo.services import create_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 
 
 def test_an_invoice_summary():

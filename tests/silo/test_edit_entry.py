@@ -2,7 +2,7 @@ from django.urls import reverse
 
 from silo.models import Activity, Entry
 from silo.services import update_entry
-from tests.silo.conftest import make_entry
+from tests.factories import make_entry
 
 
 def edit(client, entry, **fields):

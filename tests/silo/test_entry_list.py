@@ -2,8 +2,7 @@ from django.urls import reverse
 
 from silo.models import State
 from silo.services import update_entry
-from tests.conftest import load_gobl
-from tests.silo.conftest import invoice, make_entry
+from tests.factories import invoice, load_gobl, make_entry
 
 
 def titles(response):

@@ -2,8 +2,7 @@ import pytest
 from django.urls import reverse
 
 from silo.services import create_entry
-from tests.conftest import GOBL_DIR, load_gobl
-from tests.silo.conftest import invoice, make_entry
+from tests.factories import GOBL_DIR, invoice, load_gobl, make_entry
 
 EXAMPLES = sorted(path.name for path in GOBL_DIR.glob("*.json"))
 

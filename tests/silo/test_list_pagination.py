@@ -6,7 +6,7 @@ from django.utils import timezone
 from silo import selectors
 from silo.models import Entry
 from silo.services import create_entry
-from tests.silo.conftest import invoice
+from tests.factories import invoice
 
 
 def walk(client, params=None):

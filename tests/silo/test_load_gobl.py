@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from silo.models import Entry
-from tests.conftest import GOBL_DIR
+from tests.factories import GOBL_DIR
 
 
 def load(*folders, workspace="acme"):

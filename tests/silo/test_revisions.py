@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from silo.models import Activity, Entry, Revision
 from silo.services import update_entry
-from tests.silo.conftest import invoice, make_entry
+from tests.factories import invoice, make_entry
 
 
 def renamed(entry, name):

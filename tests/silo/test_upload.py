@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from silo.models import Activity, Entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 
 
 def json_file(content, name="invoice.json"):

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from silo.models import Entry
 from silo.services import add_attachment
-from tests.silo.conftest import invoice, make_entry
+from tests.factories import invoice, make_entry
 
 
 @pytest.fixture

@@ -64,9 +64,8 @@ class Shout(Action):
 
 
 @pytest.fixture
-def shout(monkeypatch):
-    registry.all_actions()  # load the built-in ones first
-    monkeypatch.setitem(registry._actions, Shout.id, Shout())
+def shout(action_registry):
+    action_registry.register(Shout)
 
 
 def test_a_newly_registered_action_appears_without_changes(alice_client, shout):

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import GOBL_DIR
-from workflows import templates
+from tests.factories import GOBL_DIR
+from workflows import starters
 from workflows.models import Workflow
 
 
@@ -106,10 +106,10 @@ def test_import_into_an_unknown_workspace_exits_2(tmp_path, capsys):
     assert run("import", write(tmp_path, ok_flow()), "--workspace", "nowhere") == 2
 
 
-@pytest.mark.parametrize("slug", list(templates.all_templates()))
+@pytest.mark.parametrize("slug", list(starters.all_starters()))
 @pytest.mark.django_db
 def test_every_template_is_valid(slug, tmp_path):
-    assert run("validate", write(tmp_path, templates.get(slug))) == 0
+    assert run("validate", write(tmp_path, starters.get(slug))) == 0
 
 
 def test_run_works_on_a_fresh_checkout_whose_database_is_not_migrated(tmp_path):

@@ -105,7 +105,7 @@ def test_an_invalid_draft_is_kept_and_not_published(alice, workflow):
 
 def test_the_second_save_of_two_editors_is_a_conflict(alice, workflow):
     from console.models import Membership
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     carol, _ = make_member("carol", "Elsewhere")
     Membership.objects.create(user=carol, workspace=alice[1])

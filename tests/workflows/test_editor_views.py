@@ -309,7 +309,7 @@ def test_the_second_of_two_editors_gets_a_conflict_not_an_overwrite(
     alice_client, alice, workflow, client
 ):
     from console.models import Membership
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     carol, _ = make_member("carol", "Elsewhere")
     Membership.objects.create(user=carol, workspace=alice[1])

@@ -14,7 +14,7 @@ from console.models import Membership
 from jobs.models import Job
 from jobs.services import create_job
 from tests.jobs.flows import ok
-from workflows import drafts, templates
+from workflows import drafts, starters
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import create_workflow, export, save_version
 
@@ -335,7 +335,7 @@ def test_the_nav_links_to_the_list(alice_client, alice):
 
 
 def _issue_and_send(workspace):
-    workflow, _ = create_workflow(workspace, templates.get("issue-and-send"))
+    workflow, _ = create_workflow(workspace, starters.get("issue-and-send"))
     return workflow
 
 

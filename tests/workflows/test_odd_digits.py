@@ -4,7 +4,7 @@ input with a clear answer, never a 500."""
 import copy
 
 from silo.services import create_entry, update_entry
-from tests.conftest import load_gobl
+from tests.factories import load_gobl
 from workflows.outbound import parse_retry_after
 from workflows.services import create_workflow
 

@@ -3,9 +3,8 @@
 from django.urls import reverse
 
 from jobs.models import Job
-from tests.conftest import load_gobl
+from tests.factories import invoice, load_gobl, make_entry
 from tests.jobs.flows import ok
-from tests.silo.conftest import invoice, make_entry
 from workflows.models import Workflow
 from workflows.services import create_workflow
 

@@ -6,6 +6,8 @@ in ``run(context) -> Outcome``. A failure worth trying again later is raised as
 ``TryLater``; the engine owns retries, backoff and recording, never the action.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,11 +32,11 @@ class Outcome:
     changes: dict = field(default_factory=dict)
 
     @classmethod
-    def ok(cls, code="", message="", **changes):
+    def ok(cls, code: str = "", message: str = "", **changes: Any) -> Outcome:
         return cls("OK", code, message, changes)
 
     @classmethod
-    def ko(cls, code="", message="", **changes):
+    def ko(cls, code: str = "", message: str = "", **changes: Any) -> Outcome:
         return cls("KO", code, message, changes)
 
 
@@ -44,7 +46,7 @@ class TryLater(Exception):
     The engine retries the step with backoff, no sooner than ``retry_after`` seconds.
     """
 
-    def __init__(self, code="", message="", retry_after=None):
+    def __init__(self, code: str = "", message: str = "", retry_after: float | None = None) -> None:
         super().__init__(message or code)
         self.code = str(code)
         self.message = message
@@ -54,7 +56,7 @@ class TryLater(Exception):
 class Suspend(Exception):  # noqa: N818 - it is a request to the engine, not an error
     """Park the job until ``until`` without holding a worker (``delay.wait``)."""
 
-    def __init__(self, until: datetime, message=""):
+    def __init__(self, until: datetime, message: str = "") -> None:
         super().__init__(message)
         self.until = until
         self.message = message
@@ -79,7 +81,7 @@ class Context:
     # actions get it here instead of importing the jobs app.
     job_json: Callable[[], dict] = dict
 
-    def use_entry(self, entry):
+    def use_entry(self, entry: Any) -> None:
         """Make ``entry`` the job's entry (e.g. an import creating its document); the
         engine records it with the step's outcome, under the job's lease."""
         self.entry = entry
@@ -102,10 +104,10 @@ class Action:
     timeout_s: ClassVar[float] = 30  # the longest one attempt may take; the lease covers it
     Config: ClassVar[type[ActionConfig]] = ActionConfig
 
-    def supports(self, schema):
+    def supports(self, schema: str) -> bool:
         return "*" in self.schemas or schema in self.schemas
 
-    def config_schema(self):
+    def config_schema(self) -> dict[str, Any]:
         return self.Config.model_json_schema()
 
     def run(self, context: Context) -> Outcome:

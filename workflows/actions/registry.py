@@ -32,7 +32,7 @@ _actions: dict[str, Action] = {}
 _loaded = False
 
 
-def register(cls):
+def register(cls: type[Action]) -> type[Action]:
     """Class decorator: ``@register`` on an ``Action`` subclass adds it by its id."""
     if not (isinstance(cls, type) and issubclass(cls, Action)):
         raise TypeError(f"{cls!r} is not an Action subclass")
@@ -43,7 +43,7 @@ def register(cls):
     return cls
 
 
-def _load():
+def _load() -> None:
     global _loaded
     if _loaded:
         return
@@ -60,7 +60,7 @@ def _load():
             register(loaded)
 
 
-def get(action_id) -> Action | None:
+def get(action_id: str) -> Action | None:
     _load()
     return _actions.get(action_id)
 

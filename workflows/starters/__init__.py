@@ -1,4 +1,7 @@
-"""Starting points offered by "+ Create workflow": two empty ones and ready-made ones."""
+"""Starter workflows offered by "+ Create workflow": two empty ones and ready-made ones.
+
+Each is a workflow JSON file in this folder; adding one is adding a file.
+"""
 
 import json
 from dataclasses import dataclass
@@ -7,12 +10,12 @@ from pathlib import Path
 
 from workflows.actions import registry
 
-FOLDER = Path(__file__).parent / "templates_json"
+FOLDER = Path(__file__).parent
 ORDER = ("empty-invoice", "empty-party", "issue-and-send", "register-party")
 
 
 @cache
-def all_templates():
+def all_starters():
     """``{slug: workflow JSON}``, the empty ones first."""
     found = {path.stem: json.loads(path.read_text()) for path in FOLDER.glob("*.json")}
     slugs = [*ORDER, *sorted(set(found) - set(ORDER))]
@@ -20,8 +23,9 @@ def all_templates():
 
 
 def get(slug):
-    template = all_templates().get(slug)
-    return json.loads(json.dumps(template)) if template else None
+    """A fresh copy of the starter ``slug``, or None."""
+    starter = all_starters().get(slug)
+    return json.loads(json.dumps(starter)) if starter else None
 
 
 @dataclass
