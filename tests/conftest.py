@@ -109,6 +109,16 @@ class RegistryChanges:
 
 
 @pytest.fixture
+def loopback_receivers(settings):
+    """Outbound calls may reach the suite's receivers on 127.0.0.1; nothing else private.
+
+    For modules whose actions call local SMTP or HTTP receivers:
+    ``pytestmark = pytest.mark.usefixtures("loopback_receivers")``.
+    """
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.fixture
 def invoice_doc():
     return load_gobl("es-invoice-es-es-freelance.json")
 

@@ -19,10 +19,7 @@ from tests.jobs.flows import run_flow
 PDF = b"%PDF-1.4\n% a tiny stand-in for the invoice's PDF\n"
 
 
-@pytest.fixture(autouse=True)
-def loopback_receivers(settings):
-    """The suite's SMTP servers listen on 127.0.0.1; nothing else private is allowed."""
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 
 @pytest.fixture

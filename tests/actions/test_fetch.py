@@ -16,10 +16,7 @@ from tests.actions.receivers import HttpReceiver
 from tests.jobs.flows import finish, run_flow
 from workflows.services import create_workflow
 
-
-@pytest.fixture(autouse=True)
-def loopback_receivers(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 
 @pytest.fixture

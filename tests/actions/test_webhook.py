@@ -24,10 +24,7 @@ from workflows.services import create_workflow
 SECRET = "whsec_" + base64.b64encode(b"a signing key of thirty-two bytes").decode()
 
 
-@pytest.fixture(autouse=True)
-def loopback_receivers(settings):
-    """The suite's receivers listen on 127.0.0.1 only; nothing else private is allowed."""
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from tests.factories import make_member
 SECRET_VALUE = "whsec_dmFsdWUtbmV2ZXItc2hvd24="
 
 
-@pytest.fixture(autouse=True)
-def loopback_receivers(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 
 @pytest.fixture
