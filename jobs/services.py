@@ -47,6 +47,7 @@ def create_job(
     cause=None,
     looked=False,
     document=None,
+    wake=True,
 ):
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
@@ -56,7 +57,8 @@ def create_job(
     looked for again before the insert (a race is still caught by the insert).
     ``document``: the entry was made just now from this document (the API's ``data``),
     so a repeat is compared by document, not by entry. A repeat that differs from the
-    first request is a JobConflict.
+    first request is a JobConflict. ``wake=False``: the caller wakes the workers once
+    for many jobs (``tasks.wake_workers`` after its commit).
     """
     args = args or {}
     if entry is None and not args:
@@ -83,7 +85,7 @@ def create_job(
         "key": key or None,
         "tags": list(tags or []),
         "trigger": trigger,
-        "version": version or workflow.versions.get(number=workflow.current_version),
+        "version": version or live_version(workflow),
         "created_by": actor if actor is not None and actor.is_authenticated else None,
         "due_at": timezone.now(),
         "batch": batch,
@@ -95,7 +97,7 @@ def create_job(
         with transaction.atomic():
             job = Job.objects.create(**fields)
             live.job_changed(job, job.status)
-            if settings.JOBS_WAKE_WORKERS:
+            if wake and settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
     except IntegrityError:
         existing = _existing(workspace, key, job_id)
@@ -103,6 +105,25 @@ def create_job(
             raise
         return require_same(existing, **request), False
     return job, True
+
+
+_versions = {}
+VERSIONS_KEPT = 1000
+
+
+def live_version(workflow):
+    """The workflow's current version. A version never changes once published, so it
+    is kept per process by (workflow, its creation time, number): creating a job reads
+    the workflow (its current number, workspace, archived flag), not the version. The
+    creation time tells a workflow deleted and imported again under its id apart."""
+    key = (workflow.pk, workflow.created_at, workflow.current_version)
+    version = _versions.get(key)
+    if version is None:
+        version = workflow.versions.get(number=workflow.current_version)
+        if len(_versions) >= VERSIONS_KEPT:
+            _versions.clear()
+        _versions[key] = version
+    return version
 
 
 def require_same(
