@@ -177,7 +177,7 @@ class Stack:
 
     def browser_session(self, username):
         """An httpx client logged in to the console as ``username``."""
-        client = httpx.Client(base_url=self.web_url, timeout=10, follow_redirects=True)
+        client = httpx.Client(base_url=self.web_url, timeout=30, follow_redirects=True)
         client.get("/login/")
         response = client.post(
             "/login/",
