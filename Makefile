@@ -10,6 +10,10 @@ SHELL := bash
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Web processes on one shared socket (console/serve.py): one per core with Redis, which
+# every process shares (live feed, rate limits, login throttle); one embedded, where
+# those counts live in each process's memory (docs/deploy.md).
+WEB_PROCESSES ?= $(if $(REDIS_URL),$(shell nproc),1)
 # The local test AEAT `make run` starts beside the console (docs/agencies.md).
 AEAT_PORT ?= 8443
 VENV := .venv
@@ -52,7 +56,7 @@ run: $(VENV)/.installed-run
 	web= jobs= aeat=; \
 	trap 'kill $$web $$jobs $$aeat 2>/dev/null; wait' EXIT INT TERM; \
 	$(MANAGE) local_aeat --host 127.0.0.1 --port $(AEAT_PORT) --state "$$aeat_state" & aeat=$$!; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) console.asgi:application & web=$$!; \
+	$(BIN)/python -m console.serve --bind $(HOST) --port $(PORT) --processes $(WEB_PROCESSES) & web=$$!; \
 	$(MANAGE) $$workers & jobs=$$!; \
 	echo; \
 	echo "Workflow Console: http://$(HOST):$(PORT)/"; \

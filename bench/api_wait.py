@@ -98,11 +98,14 @@ def measure(base, token, workflow_id, requests, concurrency, wait):
 
 
 def job_times(workflow):
-    """Seconds from each job's creation to its end, as the database recorded them."""
+    """Seconds from each job's creation to its end, and to its start (queued), as the
+    database recorded them."""
     from jobs.models import Job
 
-    jobs = Job.objects.filter(workflow=workflow, completed_at__isnull=False)
-    return sorted((j.completed_at - j.created_at).total_seconds() for j in jobs)
+    jobs = list(Job.objects.filter(workflow=workflow, completed_at__isnull=False))
+    ended = sorted((j.completed_at - j.created_at).total_seconds() for j in jobs)
+    queued = sorted((j.started_at - j.created_at).total_seconds() for j in jobs if j.started_at)
+    return ended, queued
 
 
 def run_here(requests, concurrency, wait):
@@ -128,7 +131,7 @@ def run_here(requests, concurrency, wait):
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base + "/login/", server)
         times, wall = measure(base, token, workflow.id, requests, concurrency, wait)
-        in_jobs = job_times(workflow)
+        in_jobs, queued = job_times(workflow)
     except Exception:
         log.flush()
         print("".join((var / "servers.log").read_text().splitlines(True)[-60:]), file=sys.stderr)
@@ -151,7 +154,8 @@ def run_here(requests, concurrency, wait):
         f"median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
         f"max {times[-1] * 1000:.0f} ms, {len(times) / wall:.1f} jobs/s; "
         f"created->completed in the database: median "
-        f"{statistics.median(in_jobs or [0]) * 1000:.0f} ms "
+        f"{statistics.median(in_jobs or [0]) * 1000:.0f} ms, of which queued "
+        f"{statistics.median(queued or [0]) * 1000:.0f} ms "
         f"(load average {os.getloadavg()[0]:.1f})"
     )
 

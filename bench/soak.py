@@ -1,16 +1,19 @@
 """A steady mixed load on the production layout, then the engine against the floor.
 
-    .venv/bin/python bench/soak.py [--seconds 60] [--rate 20] [--viewers 5]
+    .venv/bin/python bench/soak.py [--seconds 60] [--rate 20] [--viewers 5] [--web N]
 
-Brings up its own PostgreSQL, Redis, one daphne and one ``jobworker`` machine with 2
-worker processes (tests/faults/harness.py), then for ``--seconds``:
+Brings up its own PostgreSQL, Redis, ``--web`` daphne processes on one socket
+(``console.serve``, default one per core) and one ``jobworker`` machine with 2 worker
+processes (tests/faults/harness.py), then for ``--seconds``:
 
 - API clients create three-step ``simulate.outcome`` jobs at ``--rate`` per second
   (``POST /api/v1/jobs`` with a bearer token);
 - ``--viewers`` History pages follow the live feed over WebSockets;
 - an operator edits a workflow in the editor and saves it every 2 seconds.
 
-It prints jobs/s, job latency from creation to end (p50/p95/p99), the API's p95, the
+Then it creates ``--batch-jobs`` more in ``POST /api/v1/jobs/batch`` requests of 1,000
+and prints the jobs/s the endpoint accepted and the jobs/s done. It prints jobs/s, job
+latency from creation to end (p50/p95/p99), the API's p95, the
 worker processes' RSS at the start and at the end, the live messages the viewers got,
 and every error (there must be none). Then, on the same database, the engine's jobs/s
 through 1, 2 and 4 worker processes next to the raw PostgreSQL floor for the same
@@ -62,7 +65,7 @@ class Load:
 
     def create_jobs(self):
         """Open loop: one request every 1/rate s, each in its own pool thread."""
-        with ThreadPoolExecutor(max_workers=16) as pool:
+        with ThreadPoolExecutor(max_workers=64) as pool:
             next_at = time.monotonic()
             n = 0
             while not self.stopping.is_set():
@@ -103,7 +106,40 @@ class Load:
                     self.errors.append(f"editor {url} {response.status_code}")
 
 
-def soak(stack, seconds, rate, viewers):
+def batches(stack, token, flow, count):
+    """``count`` jobs through ``POST /jobs/batch``, 1,000 a request, one after another:
+    jobs/s accepted by the API, and jobs/s done (from the first request to the last end)."""
+    from jobs.models import Job
+
+    api = httpx.Client(
+        base_url=stack.web_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
+    started = time.perf_counter()
+    errors = 0
+    for first in range(0, count, 1000):
+        items = [
+            {"key": f"batch-{n}", "workflow_id": str(flow.pk), "args": {"n": str(n)}}
+            for n in range(first, min(count, first + 1000))
+        ]
+        answer = api.post("/api/v1/jobs/batch", json={"jobs": items})
+        if answer.status_code != 200 or answer.json()["created"] != len(items):
+            errors += 1
+    accepted = time.perf_counter() - started
+    jobs = Job.objects.filter(workflow=flow, key__startswith="batch-")
+    deadline = time.monotonic() + 120
+    while jobs.exclude(status="OK").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    done = time.perf_counter() - started
+    ok = jobs.filter(status="OK").count()
+    print(
+        f"  POST /jobs/batch, {count} 3-step jobs in requests of 1,000: "
+        f"{count / accepted:.0f} jobs/s accepted, {ok} ended OK, {ok / done:.0f} jobs/s done"
+        f"{f', {errors} failed requests' if errors else ''}"
+    )
+    return errors
+
+
+def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
     from console.api.tokens import create_token
     from jobs.models import Job
 
@@ -111,8 +147,9 @@ def soak(stack, seconds, rate, viewers):
     _, token = create_token(workspace, "soak")
     flow = workflow(workspace, "soak", 3)
     edited = workflow(workspace, "edited in the editor", 5)
-    stack.start_web()
+    stack.start_web(processes=web)
     stack.start_workers(machines=1, per_machine=2)
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     browser = stack.browser_session(user.username)
     followers = [LiveFollower(stack, stack.browser_session(user.username)) for _ in range(viewers)]
     load = Load(stack, token, flow, rate)
@@ -151,7 +188,10 @@ def soak(stack, seconds, rate, viewers):
         follower.stop()
     versions = edited.versions.count() - 1
     seen = [sum(1 for s in f.statuses.values() if s == "OK") for f in followers]
-    print(f"soak: {seconds}s at {rate} jobs/s offered, {viewers} live viewers, editor saves")
+    print(
+        f"soak: {seconds}s at {rate} jobs/s offered, {viewers} live viewers, editor saves, "
+        f"{web} web process(es)"
+    )
     print(f"  jobs: {len(spans)} ended OK, {len(spans) / elapsed:.1f} jobs/s")
     print(
         f"  job latency (created -> ended): p50 {percentile(spans, 0.5) * 1000:.0f} ms, "
@@ -171,6 +211,9 @@ def soak(stack, seconds, rate, viewers):
     print(f"  errors: {len(load.errors)}")
     for error in sorted(set(load.errors))[:10]:
         print(f"    {error}")
+    if batch_jobs:
+        load.errors += ["batch"] * batches(stack, token, flow, batch_jobs)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     stack.stop_workers()
     stack.stop_web()
     with contextlib.suppress(Exception):
@@ -204,13 +247,22 @@ def main():
     parser.add_argument("--viewers", type=int, default=5)
     parser.add_argument("--floor-jobs", type=int, default=1000)
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--web", type=int, default=os.cpu_count() or 1, help="web processes")
+    parser.add_argument("--batch-jobs", type=int, default=5000, help="0: no batch part")
     options = parser.parse_args()
     os.environ["JOBS_WAKE_WORKERS"] = "1"
     # One token offers the whole load: its rate limit must not be what is measured.
     os.environ["API_RATE_LIMIT_PER_MINUTE"] = str(int(options.rate * 60 * 2))
     print(f"{os.cpu_count()} cores")
     with Stack(lease_s=60) as stack:
-        errors = soak(stack, options.seconds, options.rate, options.viewers)
+        errors = soak(
+            stack,
+            options.seconds,
+            options.rate,
+            options.viewers,
+            web=options.web,
+            batch_jobs=options.batch_jobs,
+        )
         if not options.no_floor:
             os.environ["JOBS_WAKE_WORKERS"] = "0"
             against_the_floor((1, 2, 4), options.floor_jobs)

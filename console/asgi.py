@@ -28,11 +28,21 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from console.api.lean import ApiHandler, is_api_operation  # noqa: E402
 from console.routing import websocket_urlpatterns  # noqa: E402
+
+api_asgi_app = ApiHandler()
+
+
+async def http(scope, receive, send):
+    """API operations skip the console's session middleware (console/api/lean.py)."""
+    app = api_asgi_app if is_api_operation(scope["path"]) else django_asgi_app
+    return await app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

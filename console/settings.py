@@ -176,6 +176,8 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # The ORM broker, but its reader is woken by each enqueue instead of polling.
+    Q_CLUSTER["broker_class"] = "jobs.broker.WakeableORM"
 
 # A worker holds a running job this long past its last commit (at least a step's own
 # timeout); a job whose worker died is resumed by another once it runs out.

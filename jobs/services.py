@@ -63,6 +63,7 @@ def create_job(
     version: WorkflowVersion | None = None,
     batch: Batch | None = None,
     cause: Job | None = None,
+    wake: bool = True,
 ) -> tuple[Job, bool]:
     """Queue a run of the workflow's current version (S10) and wake a worker.
 
@@ -71,7 +72,8 @@ def create_job(
     key), before anything else is checked, so a repeat gets the first answer; a repeat
     that differs from the first request is a JobConflict. ``document``: a raw document
     (the API's ``data``) stored as a new entry for this job, in the same transaction as
-    the job, so a refused or repeated request leaves no entry behind.
+    the job, so a refused or repeated request leaves no entry behind. ``wake=False``: the
+    caller wakes the workers once for many jobs (``tasks.wake_workers`` after its commit).
     """
     args = args or {}
     tags = list(tags or [])
@@ -105,7 +107,7 @@ def create_job(
         "key": key,
         "tags": tags,
         "trigger": trigger,
-        "version": version or workflow.versions.get(number=workflow.current_version),
+        "version": version or live_version(workflow),
         "created_by": actor if actor is not None and actor.is_authenticated else None,
         "due_at": timezone.now(),
         "batch": batch,
@@ -121,7 +123,7 @@ def create_job(
                 _check_schema(workflow, stored, field="data")
             job = Job.objects.create(entry=stored, **fields)
             live.job_changed(job, job.status)
-            if settings.JOBS_WAKE_WORKERS:
+            if wake and settings.JOBS_WAKE_WORKERS:
                 transaction.on_commit(tasks.wake_workers)
     except DocumentError as error:
         raise JobError(str(error), field="data") from None
@@ -152,6 +154,25 @@ def _check_schema(workflow: Workflow, entry: Entry, field: str) -> None:
             f"This workflow runs on {workflow.schema} documents; the entry is {entry.schema}.",
             field=field,
         )
+
+
+_versions: dict[tuple[Any, Any, int], WorkflowVersion] = {}
+VERSIONS_KEPT = 1000
+
+
+def live_version(workflow: Workflow) -> WorkflowVersion:
+    """The workflow's current version. A version never changes once published, so it
+    is kept per process by (workflow, its creation time, number): creating a job reads
+    the workflow (its current number, workspace, archived flag), not the version. The
+    creation time tells a workflow deleted and imported again under its id apart."""
+    key = (workflow.pk, workflow.created_at, workflow.current_version)
+    version = _versions.get(key)
+    if version is None:
+        version = workflow.versions.get(number=workflow.current_version)
+        if len(_versions) >= VERSIONS_KEPT:
+            _versions.clear()
+        _versions[key] = version
+    return version
 
 
 def require_same(

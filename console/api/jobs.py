@@ -1,4 +1,5 @@
-"""``/api/v1/jobs``: create (with ``key`` and ``PUT`` idempotency), read, list, cancel.
+"""``/api/v1/jobs``: create (with ``key`` and ``PUT`` idempotency), create many at
+once (``/jobs/batch``), read, list, cancel.
 
 ``?wait=N`` holds the answer until the job ends or N seconds pass: the views are
 async and wait in ``console.api.waiting`` without holding a thread.
@@ -6,17 +7,20 @@ async and wait in ``console.api.waiting`` without holding a thread.
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
+from pydantic import ValidationError as ItemInvalid
 
 from console.api import waiting
 from console.api.auth import workspace_of
-from console.api.errors import ApiError, invalid, not_found, responses
+from console.api.errors import ApiError, ErrorOut, invalid, not_found, responses
 from console.api.paging import Cursor
-from jobs import engine, representation, selectors
+from jobs import engine, representation, selectors, tasks
 from jobs import services as job_services
 from jobs.models import Job
 from jobs.representation import job_json
@@ -101,13 +105,20 @@ Wait = Query(0, ge=0, le=MAX_WAIT_S, description="Hold the answer until the job 
 # --- creating -------------------------------------------------------------------------
 
 
-def _create(workspace, payload, job_id=None, actor=None):
+def _create(workspace, payload, job_id=None, actor=None, workflows=None, wake=True):
     """``(job, created)`` for a request body; ApiError for anything the caller got wrong.
 
     Idempotency (id, key, ``data``) is ``jobs.services.create_job``'s; this only finds
     the workflow and entry the body names and maps the service's errors to answers.
+    ``workflows``: a dict kept across the items of one batch (id -> workflow or None);
+    ``wake=False``: the batch wakes the workers once per commit.
     """
-    workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
+    if workflows is not None and payload.workflow_id in workflows:
+        workflow = workflows[payload.workflow_id]
+    else:
+        workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
+        if workflows is not None:
+            workflows[payload.workflow_id] = workflow
     if workflow is None:
         raise invalid("No such workflow.", {"workflow_id": "no workflow with this id here"})
     if payload.silo_entry_id and payload.data is not None:
@@ -129,6 +140,7 @@ def _create(workspace, payload, job_id=None, actor=None):
             job_id=job_id,
             trigger="api",
             actor=actor,
+            wake=wake,
         )
     except job_services.JobConflict as conflict:
         differs = "differs from the request that made this job"
@@ -172,6 +184,107 @@ async def _create_and_answer(workspace, payload, wait, job_id=None):
     return await _answer(job, created, wait)
 
 
+# --- many at once ----------------------------------------------------------------------
+
+MAX_BATCH = 1000
+BATCH_COMMIT = 100  # items per transaction: workers start on the first ones meanwhile
+
+
+class BatchJobIn(JobIn):
+    id: uuid.UUID | None = Field(None, description="This job's id (as in PUT /jobs/{id}).")
+
+
+class BatchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=(
+            "Up to 1,000 job requests, each a BatchJobIn: a POST /jobs body plus an optional "
+            "`id`; each needs an `id` or a `key`. Each item is checked on its own: one that "
+            "is not valid is reported at its index and the others are still created."
+        ),
+    )
+
+
+class BatchItemOut(Schema):
+    index: int = Field(description="The item's position in `jobs`, from 0.")
+    status: Literal[200, 201, 409, 422] = Field(
+        description="What PUT /jobs/{id} (or POST /jobs with the key) would have answered "
+        "for this item alone: 201 created, 200 the same request made it before, 409 the "
+        "id or key was used for another request, 422 the item is not valid."
+    )
+    job: JobOut | None = None
+    error: ErrorOut | None = None
+
+
+class BatchOut(Schema):
+    created: int
+    existing: int
+    failed: int
+    items: list[BatchItemOut]
+
+
+def _item_error(index, error):
+    body = {"code": error.code, "message": error.message, "fields": error.fields}
+    return {"index": index, "status": error.status, "job": None, "error": body}
+
+
+def _parse_item(raw):
+    try:
+        item = BatchJobIn.model_validate(raw)
+    except ItemInvalid as error:
+        fields = {}
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem.get("loc", ())) or "body"
+            fields.setdefault(where, problem.get("msg", "invalid value"))
+        raise invalid("This job request is not valid.", fields) from None
+    if item.id is None and item.key is None:
+        needed = "give each job in a batch an id or a key"
+        raise invalid(
+            "Give this job an id or a key, so that sending it again is safe.", {"id": needed}
+        )
+    return item
+
+
+def _create_batch(workspace, items):
+    """Each item alone, in order; ``BATCH_COMMIT`` items a transaction (each item in its
+    own savepoint, so one that fails undoes only itself); one wake-up per commit."""
+    results = [None] * len(items)
+    parsed = []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append((index, _parse_item(raw)))
+        except ApiError as error:
+            results[index] = _item_error(index, error)
+    workflows = {}
+    for start in range(0, len(parsed), BATCH_COMMIT):
+        with transaction.atomic():
+            for index, item in parsed[start : start + BATCH_COMMIT]:
+                try:
+                    job, created = _create(
+                        workspace, item, item.id, workflows=workflows, wake=False
+                    )
+                except ApiError as error:
+                    results[index] = _item_error(index, error)
+                    continue
+                status = 201 if created else 200
+                results[index] = {
+                    "index": index,
+                    "status": status,
+                    "job": job_json(job, new=created),
+                }
+            if settings.JOBS_WAKE_WORKERS:
+                transaction.on_commit(tasks.wake_workers)
+    counts = {status: 0 for status in (200, 201)}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    created, existing = counts[201], counts[200]
+    failed = len(results) - created - existing
+    return {"created": created, "existing": existing, "failed": failed, "items": results}
+
+
 # --- operations -----------------------------------------------------------------------
 
 
@@ -180,6 +293,16 @@ async def create_job(request, payload: JobIn, wait: int = Wait):
     """201 with the new job; 200 with the existing one when ``key`` was used before for
     the same request; 409 naming what differs when it was used for another."""
     return await _create_and_answer(workspace_of(request), payload, wait)
+
+
+@router.post("/jobs/batch", response=responses(BatchOut), summary="Create many jobs")
+async def create_jobs(request, payload: BatchIn):
+    """Up to 1,000 jobs in one request, for imports and month-end runs. Answers 200
+    with one result per item, in order: each item is created (201), found (200: its id
+    or key was used before for the same request), or refused (409, 422) on its own, as
+    PUT /jobs/{id} would answer it alone. Sending the same batch again is safe."""
+    workspace = workspace_of(request)
+    return await sync_to_async(_create_batch)(workspace, payload.jobs)
 
 
 @router.put(

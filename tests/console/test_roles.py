@@ -129,6 +129,7 @@ PAGES = {
 # API operation name -> (method, least token role); a token is an editor or a viewer.
 API = {
     "api:create_job": ("POST", E),
+    "api:create_jobs": ("POST", E),
     "api:list_jobs": ("GET", V),
     "api:put_job": ("PUT", E),
     "api:get_job": ("GET", V),

@@ -140,12 +140,18 @@ class Stack:
 
     # --- Web ------------------------------------------------------------------------
 
-    def start_web(self):
+    def start_web(self, processes=1):
+        """One daphne, or ``processes`` of them on one socket (``console.serve``)."""
         port = free_port()
         log = open(self.folder / "web.log", "ab")  # noqa: SIM115
+        if processes > 1:
+            command = [sys.executable, "-m", "console.serve", "--port", str(port)]
+            command += ["--processes", str(processes)]
+        else:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+            command += ["console.asgi:application"]
         self.web = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            + ["console.asgi:application"],
+            command,
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -171,7 +177,7 @@ class Stack:
 
     def browser_session(self, username):
         """An httpx client logged in to the console as ``username``."""
-        client = httpx.Client(base_url=self.web_url, timeout=10, follow_redirects=True)
+        client = httpx.Client(base_url=self.web_url, timeout=30, follow_redirects=True)
         client.get("/login/")
         response = client.post(
             "/login/",
