@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 @pytest.fixture
 def workspace(alice):
-    return alice[1]
+    return alice.workspace
 
 
 @pytest.fixture

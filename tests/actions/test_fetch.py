@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 @pytest.fixture
 def workspace(alice):
-    return alice[1]
+    return alice.workspace
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_the_bearer_secret_is_sent_and_not_passed_to_another_origin(alice, works
         moved = (302, {"Location": other.url + "/moved.json"}, "")
         with HttpReceiver(moved) as server:
             job = run_saved_by(
-                alice[0], workspace, [fetch(secret="feed")], {"url": server.url + "/x"}
+                alice.user, workspace, [fetch(secret="feed")], {"url": server.url + "/x"}
             )
 
     assert events(job) == [("OK", "created")]

@@ -119,9 +119,9 @@ def test_a_locale_in_the_config_overrides_the_suppliers_country():
 
 
 def test_the_action_attaches_the_pdf_named_after_the_invoice_code(alice):
-    entry = make_entry(alice[1], invoice(code="F-2024-17"))
+    entry = make_entry(alice.workspace, invoice(code="F-2024-17"))
 
-    job = run_flow(alice[1], [step()], entry=entry)
+    job = run_flow(alice.workspace, [step()], entry=entry)
 
     assert intent(job).status == "OK"
     attachment = Attachment.objects.get(entry=entry)
@@ -136,7 +136,7 @@ def test_the_action_attaches_the_pdf_named_after_the_invoice_code(alice):
 
 
 def test_running_the_step_again_replaces_its_pdf_and_another_step_adds_its_own(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     entry = make_entry(workspace)
     workflow, _ = create_workflow(
         workspace,
@@ -162,9 +162,9 @@ def test_a_document_missing_what_an_invoice_needs_is_invalid_and_nothing_is_atta
     doc = invoice()
     del doc["doc"]["supplier"]["name"]
     del doc["doc"]["totals"]
-    entry = make_entry(alice[1], doc)
+    entry = make_entry(alice.workspace, doc)
 
-    job = run_flow(alice[1], [step()], entry=entry)
+    job = run_flow(alice.workspace, [step()], entry=entry)
 
     assert (intent(job).status, intent(job).code) == ("KO", "invalid_document")
     assert "supplier.name" in intent(job).message
@@ -173,10 +173,10 @@ def test_a_document_missing_what_an_invoice_needs_is_invalid_and_nothing_is_atta
 
 
 def test_a_party_document_prints_as_a_party_sheet(alice):
-    entry, _ = create_entry(alice[1], load_gobl("es-party.json"))
+    entry, _ = create_entry(alice.workspace, load_gobl("es-party.json"))
     name = documents.body(entry.doc)["name"]
 
-    job = run_flow(alice[1], [step(template="modern")], entry=entry, schema="org/party")
+    job = run_flow(alice.workspace, [step(template="modern")], entry=entry, schema="org/party")
 
     assert intent(job).status == "OK"
     attachment = Attachment.objects.get(entry=entry)
@@ -185,10 +185,10 @@ def test_a_party_document_prints_as_a_party_sheet(alice):
 
 
 def test_a_logo_from_the_entrys_attachments_is_drawn(alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     add_attachment(entry, "logo.png", PNG)
 
-    job = run_flow(alice[1], [step(logo="logo.png")], entry=entry)
+    job = run_flow(alice.workspace, [step(logo="logo.png")], entry=entry)
 
     assert intent(job).status == "OK"
     printed = Attachment.objects.get(entry=entry, mime="application/pdf").file.read()
@@ -200,11 +200,11 @@ def test_a_logo_from_the_entrys_attachments_is_drawn(alice):
     [(None, "no attachment named 'logo.png'"), (b"hello", "is text/plain, not a PNG")],
 )
 def test_a_logo_that_is_missing_or_not_an_image_is_refused(alice, attach, message):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     if attach is not None:
         add_attachment(entry, "logo.png", attach, mime="text/plain")
 
-    job = run_flow(alice[1], [step(logo="logo.png")], entry=entry)
+    job = run_flow(alice.workspace, [step(logo="logo.png")], entry=entry)
 
     assert (intent(job).status, intent(job).code) == ("KO", "invalid_logo")
     assert message in intent(job).message
@@ -212,10 +212,10 @@ def test_a_logo_that_is_missing_or_not_an_image_is_refused(alice, attach, messag
 
 
 def test_the_filename_is_a_template_and_cannot_name_a_path(alice):
-    entry = make_entry(alice[1], invoice(code="77"))
+    entry = make_entry(alice.workspace, invoice(code="77"))
 
     job = run_flow(
-        alice[1], [step(filename="../{{ doc.supplier.name }}/{{ doc.code }}")], entry=entry
+        alice.workspace, [step(filename="../{{ doc.supplier.name }}/{{ doc.code }}")], entry=entry
     )
 
     assert intent(job).status == "OK"
@@ -255,8 +255,8 @@ def test_config_offers_the_styles_as_a_choice_and_empty_config_works():
 
 
 def test_the_attachments_tab_previews_the_generated_pdf_inline(alice_client, alice):
-    entry = make_entry(alice[1])
-    run_flow(alice[1], [step()], entry=entry)
+    entry = make_entry(alice.workspace)
+    run_flow(alice.workspace, [step()], entry=entry)
     attachment = Attachment.objects.get(entry=entry)
 
     page = alice_client.get(reverse("silo:entry", args=[entry.pk]), {"tab": "attachments"})
@@ -270,10 +270,10 @@ def test_the_attachments_tab_previews_the_generated_pdf_inline(alice_client, ali
 
 def test_unchanged_documents_are_not_modified_by_printing(alice):
     doc = invoice()
-    entry = make_entry(alice[1], copy.deepcopy(doc))
+    entry = make_entry(alice.workspace, copy.deepcopy(doc))
     version = entry.version
 
-    run_flow(alice[1], [step()], entry=entry)
+    run_flow(alice.workspace, [step()], entry=entry)
 
     entry.refresh_from_db()
     assert entry.doc == doc and entry.version == version
@@ -320,7 +320,7 @@ def test_a_number_too_long_to_write_out_is_shown_as_written():
 
 
 def test_a_job_without_an_entry_has_nothing_to_print(alice):
-    job = run_flow(alice[1], [step()], args={"customer": "x"})
+    job = run_flow(alice.workspace, [step()], args={"customer": "x"})
 
     assert (intent(job).status, intent(job).code) == ("KO", "no_entry")
 
@@ -371,10 +371,10 @@ def test_an_svg_logo_is_drawn_but_may_not_pull_in_files(alice, tmp_path):
         '<rect width="120" height="40" fill="#1f4e79"/>'
         f'<image href="file://{secret}" width="40" height="40"/></svg>'
     ).encode()
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     add_attachment(entry, "logo.svg", svg)
 
-    job = run_flow(alice[1], [step(logo="logo.svg")], entry=entry)
+    job = run_flow(alice.workspace, [step(logo="logo.svg")], entry=entry)
 
     assert intent(job).status == "OK"
     printed = Attachment.objects.get(entry=entry, mime="application/pdf").file.read()

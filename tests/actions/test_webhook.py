@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 @pytest.fixture
 def workspace(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     secrets.set_secret(workspace, "hooks", SECRET)
     return workspace
 

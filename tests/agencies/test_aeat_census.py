@@ -28,8 +28,8 @@ def run(workspace, document, steps):
 
 @pytest.fixture
 def workspace(alice, aeat):
-    configure(alice[1], aeat)
-    return alice[1]
+    configure(alice.workspace, aeat)
+    return alice.workspace
 
 
 def test_a_known_customer_is_OK_identified_with_the_census_name(workspace, aeat):

@@ -30,7 +30,7 @@ def test_an_owner_sets_issuer_and_environment(alice_client, alice, aeat):
     )
 
     assert response.status_code == 302
-    saved = AeatSettings.objects.get(workspace=alice[1])
+    saved = AeatSettings.objects.get(workspace=alice.workspace)
     assert (saved.issuer_nif, saved.environment) == (ISSUER, "local")
     page = alice_client.get(PAGE).content.decode()
     assert "local test AEAT" in page
@@ -53,7 +53,7 @@ def test_a_wrong_nif_or_an_environment_not_offered_is_refused(alice_client, alic
     assert "B12345670 is not a valid Spanish NIF" in bad_nif.content.decode()
     assert local.status_code == 400
     assert "Select a valid choice" in local.content.decode()
-    assert not AeatSettings.objects.filter(workspace=alice[1], issuer_nif=ISSUER).exists()
+    assert not AeatSettings.objects.filter(workspace=alice.workspace, issuer_nif=ISSUER).exists()
 
 
 def test_an_uploaded_certificate_is_described_and_its_password_never_shown(
@@ -67,7 +67,7 @@ def test_an_uploaded_certificate_is_described_and_its_password_never_shown(
     assert "Replace certificate" in page
     assert P12_PASSWORD not in page
     assert "expires on" not in page  # a year left: no warning
-    workspace = alice[1]
+    workspace = alice.workspace
     assert credentials.certificate_of(workspace).nif == ISSUER
     # Stored as the workspace's own secrets: not listed, not nameable by a workflow.
     assert secrets.names(workspace) == []
@@ -82,7 +82,7 @@ def test_a_malformed_certificate_is_a_clear_error_and_nothing_is_stored(alice_cl
     assert "it is not a PKCS#12 (.p12 or .pfx) file, or the password is wrong" in (
         response.content.decode()
     )
-    assert credentials.certificate_of(alice[1]) is None
+    assert credentials.certificate_of(alice.workspace) is None
 
 
 def test_a_wrong_password_or_an_expired_certificate_is_refused(alice_client, alice, aeat):
@@ -92,7 +92,7 @@ def test_a_wrong_password_or_an_expired_certificate_is_refused(alice_client, ali
     assert wrong.status_code == expired.status_code == 400
     assert "the password is wrong" in wrong.content.decode()
     assert "This certificate expired on" in expired.content.decode()
-    assert credentials.certificate_of(alice[1]) is None
+    assert credentials.certificate_of(alice.workspace) is None
 
 
 def test_thirty_days_before_expiry_the_page_warns(alice_client, aeat):
@@ -109,7 +109,7 @@ def test_removing_the_certificate_stops_the_calls(alice_client, alice, aeat):
 
     alice_client.post("/settings/aeat/certificate/remove/")
 
-    assert credentials.certificate_of(alice[1]) is None
+    assert credentials.certificate_of(alice.workspace) is None
     assert "No certificate yet" in alice_client.get(PAGE).content.decode()
 
 
@@ -119,12 +119,12 @@ def test_members_cannot_see_or_change_it_and_another_workspace_sees_its_own(alic
     from django.contrib.auth import get_user_model
 
     carol = get_user_model().objects.create_user("carol", password="x")
-    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.EDITOR)
+    Membership.objects.create(user=carol, workspace=alice.workspace, role=Membership.Role.EDITOR)
     member.force_login(carol)
     owner_of_other = Client()
     owner_of_other.force_login(user)
     alice_owner = Client()
-    alice_owner.force_login(alice[0])
+    alice_owner.force_login(alice.user)
     upload(alice_owner, aeat.client_p12(ISSUER, "Acme", password="pw"), "pw")
 
     assert member.get(PAGE).status_code == 403
@@ -135,7 +135,7 @@ def test_members_cannot_see_or_change_it_and_another_workspace_sees_its_own(alic
     other = owner_of_other.get(PAGE).content.decode()
     assert "No certificate yet" in other and "VATES-" not in other
     assert credentials.certificate_of(workspace) is None
-    assert "O=Acme" in credentials.certificate_of(alice[1]).subject
+    assert "O=Acme" in credentials.certificate_of(alice.workspace).subject
 
 
 def test_the_certificate_is_rotated_with_the_other_secrets(alice, aeat, settings):
@@ -146,10 +146,12 @@ def test_the_certificate_is_rotated_with_the_other_secrets(alice, aeat, settings
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.CONSOLE_SECRETS_KEY = old
-    credentials.store_certificate(alice[1], aeat.client_p12(ISSUER, "A", password="pw"), "pw")
+    credentials.store_certificate(
+        alice.workspace, aeat.client_p12(ISSUER, "A", password="pw"), "pw"
+    )
     settings.CONSOLE_SECRETS_KEY = f"{new},{old}"
 
     call_command("rotate_secrets", stdout=StringIO())
     settings.CONSOLE_SECRETS_KEY = new
 
-    assert credentials.certificate_of(alice[1]).nif == ISSUER
+    assert credentials.certificate_of(alice.workspace).nif == ISSUER

@@ -56,7 +56,7 @@ def test_another_workspace_cannot_see_the_chain_or_its_submissions(client, alice
     submission = Submission.objects.create(
         workspace=workspace, chain=chain, lease_until=chain.created_at, request=b"<secret/>"
     )
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     assert client.get(reverse("agencies:chain", args=[ISSUER])).status_code == 404
     url = reverse("agencies:submission_xml", args=[ISSUER, submission.pk, "request"])

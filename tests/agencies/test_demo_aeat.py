@@ -11,7 +11,7 @@ from workflows.services import create_workflow
 
 
 def test_the_demo_workspace_registers_its_invoices_with_the_local_aeat(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
 
     assert use_local_aeat(workspace) is True
     assert use_local_aeat(workspace) is False  # once is enough
@@ -31,5 +31,5 @@ def test_the_demo_workspace_registers_its_invoices_with_the_local_aeat(alice, ae
 def test_without_a_local_aeat_the_demo_is_left_as_it_is(alice, settings):
     settings.AEAT_LOCAL_URL = ""
 
-    assert use_local_aeat(alice[1]) is False
-    assert not AeatSettings.objects.filter(workspace=alice[1]).exists()
+    assert use_local_aeat(alice.workspace) is False
+    assert not AeatSettings.objects.filter(workspace=alice.workspace).exists()

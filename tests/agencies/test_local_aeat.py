@@ -20,7 +20,7 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 @pytest.fixture
 def caller(alice, aeat):
-    return configure(alice[1], aeat)
+    return configure(alice.workspace, aeat)
 
 
 def send(aeat, caller, *records):
@@ -136,7 +136,7 @@ def test_a_code_set_for_an_invoice_rejects_it_and_the_chain_goes_on(aeat, caller
 def test_the_wait_between_submissions_is_enforced(alice, settings):
     with LocalAEAT(wait_seconds=60) as aeat:
         settings.AEAT_LOCAL_URL, settings.AEAT_LOCAL_CA = aeat.url, aeat.ca_file
-        caller = configure(alice[1], aeat)
+        caller = configure(alice.workspace, aeat)
         first, one = build.alta(ISSUER, "F-1")
         second, _ = build.alta(ISSUER, "F-2", previous=("F-1", "13-09-2024", one))
         answer = send(aeat, caller, first)
@@ -184,7 +184,7 @@ def test_down_is_transient_and_back_is_served(aeat, caller):
 
 
 def test_a_certificate_of_another_issuer_is_refused_with_4112(aeat, alice):
-    caller = configure(alice[1], aeat, nif="A58818501", name="Another SA")
+    caller = configure(alice.workspace, aeat, nif="A58818501", name="Another SA")
     record, _ = build.alta(ISSUER, "F-1")
 
     body = soap.call(
@@ -251,12 +251,12 @@ def test_what_it_holds_survives_a_restart_in_its_state_directory(tmp_path, alice
     with LocalAEAT(tmp_path / "aeat", wait_seconds=0) as first:
         settings.AEAT_LOCAL_URL, settings.AEAT_LOCAL_CA = first.url, first.ca_file
         record, _ = build.alta(ISSUER, "F-1")
-        send(first, configure(alice[1], first), record)
+        send(first, configure(alice.workspace, first), record)
 
     with LocalAEAT(tmp_path / "aeat", wait_seconds=0) as again:
         settings.AEAT_LOCAL_URL = again.url
         assert [r["num_series"] for r in again.held(ISSUER)] == ["F-1"]
-        assert lines(send(again, configure(alice[1], again), record)) == [
+        assert lines(send(again, configure(alice.workspace, again), record)) == [
             ("F-1", "Incorrecto", "3000")
         ]
 
@@ -330,7 +330,7 @@ def test_the_conversion_and_the_local_aeat_agree_on_every_example(aeat, alice):
         records.append(record)
         previous = record.as_previous()
     issuer, name = records[0].issuer, records[0].issuer_name
-    caller = configure(alice[1], aeat, nif=issuer, name=name)
+    caller = configure(alice.workspace, aeat, nif=issuer, name=name)
 
     body = soap.call(
         aeat.verifactu_url,

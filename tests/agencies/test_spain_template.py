@@ -24,7 +24,7 @@ def pdf_text(attachment):
 
 
 def test_the_spanish_template_registers_prints_the_qr_and_marks_the_invoice_sent(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     configure(workspace, aeat, nif=ISSUER, name=NAME)
     entry, _ = create_entry(workspace, invoice(code="004"))
     workflow, _ = create_workflow(workspace, starters.get("spain-verifactu"))
@@ -44,7 +44,7 @@ def test_the_spanish_template_registers_prints_the_qr_and_marks_the_invoice_sent
 
 
 def test_a_customer_nif_unknown_to_the_aeat_sends_the_invoice_to_error(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     configure(workspace, aeat, nif=ISSUER, name=NAME)
     aeat.fail("code", code="1109", invoice="SAMPLE-004")
     entry, _ = create_entry(workspace, invoice(code="004"))

@@ -32,8 +32,8 @@ def send(**extra):
 
 @pytest.fixture
 def workspace(alice, aeat):
-    configure(alice[1], aeat, nif=ISSUER, name=NAME)
-    return alice[1]
+    configure(alice.workspace, aeat, nif=ISSUER, name=NAME)
+    return alice.workspace
 
 
 def start(workspace, steps, *, code="004", rescue=(), doc=None):
@@ -158,7 +158,7 @@ def test_the_service_down_is_retried_and_the_record_goes_once_it_is_back(workspa
 
 
 def test_a_certificate_the_aeat_does_not_trust_is_KO_not_retried(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     foreign = aeat.client_p12(ISSUER, NAME, password="p12 password", foreign=True)
     configure(workspace, aeat, nif=ISSUER, name=NAME, p12=foreign)
 
@@ -172,7 +172,7 @@ def test_a_certificate_the_aeat_does_not_trust_is_KO_not_retried(alice, aeat):
 
 
 def test_a_certificate_of_someone_else_is_KO_with_the_aeats_code(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     other = aeat.client_p12("B12345674", "Someone Else SL", password="p12 password")
     configure(workspace, aeat, nif=ISSUER, name=NAME, p12=other)
 
@@ -200,7 +200,7 @@ def test_an_invoice_that_cannot_be_converted_is_KO_and_chains_nothing(
 
 
 def test_without_aeat_settings_the_step_is_KO_not_configured(alice):
-    job = finish(start(alice[1], [send()]))
+    job = finish(start(alice.workspace, [send()]))
 
     assert (step(job).status, step(job).code) == ("KO", "not_configured")
 
@@ -239,7 +239,7 @@ def waiting_aeat(settings, alice):
     with LocalAEAT(wait_seconds=60) as server:
         settings.AEAT_LOCAL_URL = server.url
         settings.AEAT_LOCAL_CA = server.ca_file
-        configure(alice[1], server, nif=ISSUER, name=NAME)
+        configure(alice.workspace, server, nif=ISSUER, name=NAME)
         yield server
 
 
@@ -251,7 +251,7 @@ def run_once(job):
 
 
 def test_the_next_invoice_waits_for_the_aeats_wait_time_without_a_worker(alice, waiting_aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     finish(start(workspace, [send()], code="004"))
     next_send_at = Chain.objects.get().next_send_at
 
@@ -269,7 +269,7 @@ def test_the_next_invoice_waits_for_the_aeats_wait_time_without_a_worker(alice, 
 def test_a_thousand_pending_records_go_in_one_batch_while_the_wait_holds_the_rest(
     alice, waiting_aeat
 ):
-    workspace = alice[1]
+    workspace = alice.workspace
     finish(start(workspace, [send()], code="0000"))  # the AEAT now says: wait 60 s
     found = Chain.objects.get()
     for n in range(1, chain.BATCH_MAX + 2):  # 1,001 more, e.g. from other jobs
@@ -338,7 +338,7 @@ def test_a_cancelled_invoice_prints_no_qr_and_the_entry_says_so(workspace, aeat,
 
 
 def test_asking_about_an_uncertain_record_with_a_refused_certificate_is_KO(alice, aeat):
-    workspace = alice[1]
+    workspace = alice.workspace
     other = aeat.client_p12("B12345674", "Someone Else SL", password="p12 password")
     configure(workspace, aeat, nif=ISSUER, name=NAME, p12=other)
     first = finish(start(workspace, [send()]))

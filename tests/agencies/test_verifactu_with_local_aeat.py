@@ -18,7 +18,7 @@ NAME = "Provide One S.L."
 
 @pytest.fixture
 def caller(alice, aeat):
-    return configure(alice[1], aeat, nif=ISSUER, name=NAME)
+    return configure(alice.workspace, aeat, nif=ISSUER, name=NAME)
 
 
 def send(aeat, caller, records):

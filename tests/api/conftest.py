@@ -10,13 +10,13 @@ from tests.factories import INVOICE_FLOW  # noqa: F401  (older imports from here
 
 @pytest.fixture
 def alice_api(alice):
-    _, plaintext = create_token(alice[1], "tests", actor=alice[0])
+    _, plaintext = create_token(alice.workspace, "tests", actor=alice.user)
     return ApiClient(plaintext)
 
 
 @pytest.fixture
 def bob_api(bob):
-    _, plaintext = create_token(bob[1], "tests", actor=bob[0])
+    _, plaintext = create_token(bob.workspace, "tests", actor=bob.user)
     return ApiClient(plaintext)
 
 

@@ -23,12 +23,12 @@ SURROGATE = '"\\ud800"'
 
 @pytest.fixture
 def flow(alice):
-    return create_workflow(alice[1], INVOICE_FLOW)[0]
+    return create_workflow(alice.workspace, INVOICE_FLOW)[0]
 
 
 @pytest.fixture
 def entry(alice, invoice_doc):
-    return create_entry(alice[1], invoice_doc)[0]
+    return create_entry(alice.workspace, invoice_doc)[0]
 
 
 # --- 1. lone surrogates and NUL ---------------------------------------------------------
@@ -142,7 +142,7 @@ def test_a_crafted_cursor_is_page_one_in_the_console(alice_client, entry, cursor
 
 def test_a_cursor_the_api_gave_still_pages(alice_api, alice, invoice_doc):
     for number in range(3):
-        create_entry(alice[1], invoice_doc, key=f"k{number}")
+        create_entry(alice.workspace, invoice_doc, key=f"k{number}")
     first = alice_api.get("/silo/entries?limit=2").json()
 
     second = alice_api.get(f"/silo/entries?limit=2&cursor={first['next_cursor']}")
@@ -256,7 +256,7 @@ def test_put_job_again_with_another_body_is_a_409_naming_what_differs(
 
 
 def test_put_job_again_with_another_workflow_or_entry_is_a_409(alice_api, alice, flow, entry):
-    other = create_workflow(alice[1], {**INVOICE_FLOW, "name": "Other"})[0]
+    other = create_workflow(alice.workspace, {**INVOICE_FLOW, "name": "Other"})[0]
     job_id = uuid.uuid4()
     body = {"workflow_id": str(flow.id), "silo_entry_id": str(entry.id)}
     alice_api.put(f"/jobs/{job_id}", body)

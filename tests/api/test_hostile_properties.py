@@ -109,8 +109,8 @@ def query(fields):
 
 @pytest.fixture
 def world(alice, alice_client, invoice_doc):
-    workflow = create_workflow(alice[1], INVOICE_FLOW)[0]
-    entry = create_entry(alice[1], invoice_doc)[0]
+    workflow = create_workflow(alice.workspace, INVOICE_FLOW)[0]
+    entry = create_entry(alice.workspace, invoice_doc)[0]
     return {"workflow": workflow, "entry": entry, "client": alice_client}
 
 

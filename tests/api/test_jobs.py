@@ -15,13 +15,13 @@ from workflows.services import create_workflow
 
 @pytest.fixture
 def flow(alice):
-    workflow, _ = create_workflow(alice[1], INVOICE_FLOW)
+    workflow, _ = create_workflow(alice.workspace, INVOICE_FLOW)
     return workflow
 
 
 @pytest.fixture
 def entry(alice, invoice_doc):
-    return create_entry(alice[1], invoice_doc)[0]
+    return create_entry(alice.workspace, invoice_doc)[0]
 
 
 def test_create_a_job_on_an_entry(alice_api, flow, entry):
@@ -52,7 +52,7 @@ def test_data_is_stored_as_a_new_entry(alice_api, alice, flow, invoice_doc):
 
     assert response.status_code == 201
     entry = Entry.objects.get(pk=response.json()["silo_entry_id"])
-    assert entry.workspace == alice[1]
+    assert entry.workspace == alice.workspace
     assert entry.doc == invoice_doc
 
 
@@ -78,7 +78,7 @@ def test_a_bad_document_in_data_leaves_nothing_behind(alice_api, flow):
 
 
 def test_data_of_another_schema_leaves_nothing_behind(alice_api, alice):
-    party_flow, _ = create_workflow(alice[1], {**INVOICE_FLOW, "schema": "org/party"})
+    party_flow, _ = create_workflow(alice.workspace, {**INVOICE_FLOW, "schema": "org/party"})
     invoice = {"$schema": "https://gobl.org/draft-0/bill/invoice", "code": "X-1"}
     response = alice_api.post("/jobs", {"workflow_id": str(party_flow.id), "data": invoice})
     assert response.status_code == 422
@@ -145,7 +145,7 @@ def test_the_same_key_twice_gives_one_job(alice_api, flow, invoice_doc):
 
 
 def test_a_job_id_of_another_workspace_cannot_be_taken(alice_api, bob_api, bob, flow):
-    bobs_flow, _ = create_workflow(bob[1], INVOICE_FLOW)
+    bobs_flow, _ = create_workflow(bob.workspace, INVOICE_FLOW)
     job_id = uuid.uuid4()
     bob_api.put(f"/jobs/{job_id}", {"workflow_id": str(bobs_flow.id), "args": {"a": "b"}})
 
@@ -153,7 +153,7 @@ def test_a_job_id_of_another_workspace_cannot_be_taken(alice_api, bob_api, bob, 
 
     assert response.status_code == 409
     assert response.json()["fields"] == {"id": "This job id is taken."}
-    assert Job.objects.get().workspace == bob[1]
+    assert Job.objects.get().workspace == bob.workspace
 
 
 def test_get_a_job_by_id_and_by_key(alice_api, flow):
@@ -170,7 +170,7 @@ def test_get_a_job_by_id_and_by_key(alice_api, flow):
 
 
 def test_another_workspaces_jobs_are_404(alice_api, bob_api, bob):
-    bobs_flow, _ = create_workflow(bob[1], INVOICE_FLOW)
+    bobs_flow, _ = create_workflow(bob.workspace, INVOICE_FLOW)
     bobs_job = bob_api.post(
         "/jobs", {"workflow_id": str(bobs_flow.id), "args": {"a": "b"}, "key": "bobs"}
     ).json()
@@ -187,8 +187,8 @@ def test_another_workspaces_jobs_are_404(alice_api, bob_api, bob):
 
 
 def test_another_workspaces_workflow_and_entry_cannot_be_used(alice_api, flow, bob, invoice_doc):
-    bobs_flow, _ = create_workflow(bob[1], INVOICE_FLOW)
-    bobs_entry, _ = create_entry(bob[1], invoice_doc)
+    bobs_flow, _ = create_workflow(bob.workspace, INVOICE_FLOW)
+    bobs_entry, _ = create_entry(bob.workspace, invoice_doc)
 
     response = alice_api.post("/jobs", {"workflow_id": str(bobs_flow.id), "args": {"a": "b"}})
     assert response.status_code == 422
@@ -218,7 +218,7 @@ def test_list_newest_first_in_pages(alice_api, flow):
 
 
 def test_list_filters_by_status_workflow_and_entry(alice_api, alice, flow, entry):
-    other, _ = create_workflow(alice[1], {**INVOICE_FLOW, "name": "Other"})
+    other, _ = create_workflow(alice.workspace, {**INVOICE_FLOW, "name": "Other"})
     on_entry = alice_api.post(
         "/jobs", {"workflow_id": str(flow.id), "silo_entry_id": str(entry.id)}
     ).json()

@@ -14,7 +14,7 @@ from workflows.services import create_workflow
 
 @pytest.fixture
 def flow(alice):
-    workflow, _ = create_workflow(alice[1], INVOICE_FLOW)
+    workflow, _ = create_workflow(alice.workspace, INVOICE_FLOW)
     return workflow
 
 
@@ -35,10 +35,10 @@ def test_a_batch_creates_each_job_and_answers_per_item_in_order(alice_api, alice
     assert [r["index"] for r in answer["items"]] == [0, 1, 2, 3]
     assert {r["status"] for r in answer["items"]} == {201}
     assert [r["job"]["id"] for r in answer["items"][:3]] == [i["id"] for i in items[:3]]
-    by_key = Job.objects.get(workspace=alice[1], key="order-7")
+    by_key = Job.objects.get(workspace=alice.workspace, key="order-7")
     assert answer["items"][3]["job"]["id"] == str(by_key.id)
     assert by_key.tags == ["import"] and by_key.trigger == "api" and by_key.status == "QUEUED"
-    assert Job.objects.filter(workspace=alice[1]).count() == 4
+    assert Job.objects.filter(workspace=alice.workspace).count() == 4
 
 
 def test_sending_the_same_batch_again_creates_nothing_more(alice_api, alice, flow):
@@ -50,7 +50,7 @@ def test_sending_the_same_batch_again_creates_nothing_more(alice_api, alice, flo
     assert (again["created"], again["existing"], again["failed"]) == (0, 2, 0)
     assert [r["status"] for r in again["items"]] == [200, 200]
     assert [r["job"]["id"] for r in again["items"]] == [r["job"]["id"] for r in first["items"]]
-    assert Job.objects.filter(workspace=alice[1]).count() == 2
+    assert Job.objects.filter(workspace=alice.workspace).count() == 2
 
 
 def test_a_reused_id_with_another_body_is_a_409_at_its_index(alice_api, alice, flow):
@@ -64,7 +64,7 @@ def test_a_reused_id_with_another_body_is_a_409_at_its_index(alice_api, alice, f
     assert answer["items"][1]["error"]["code"] == "conflict"
     assert "args" in answer["items"][1]["error"]["fields"]
     assert Job.objects.get(pk=made["id"]).args == {"n": "1"}  # the first request's job, unchanged
-    assert Job.objects.filter(workspace=alice[1]).count() == 2
+    assert Job.objects.filter(workspace=alice.workspace).count() == 2
 
 
 def test_malformed_items_are_reported_at_their_index_and_the_others_are_created(
@@ -91,24 +91,24 @@ def test_malformed_items_are_reported_at_their_index_and_the_others_are_created(
     assert errors[5]["message"] == "Pick a document or give at least one argument."
     assert answer["items"][0]["error"] is None
     created = {
-        str(pk) for pk in Job.objects.filter(workspace=alice[1]).values_list("pk", flat=True)
+        str(pk) for pk in Job.objects.filter(workspace=alice.workspace).values_list("pk", flat=True)
     }
     assert created == {items[0]["id"], items[6]["id"]}
 
 
 def test_another_workspaces_workflow_is_refused_per_item(alice_api, bob, alice, flow):
-    bobs_flow, _ = create_workflow(bob[1], INVOICE_FLOW)
+    bobs_flow, _ = create_workflow(bob.workspace, INVOICE_FLOW)
 
     answer = alice_api.post("/jobs/batch", {"jobs": [item(bobs_flow), item(flow)]}).json()
 
     assert [r["status"] for r in answer["items"]] == [422, 201]
     assert answer["items"][0]["error"]["fields"] == {"workflow_id": "no workflow with this id here"}
-    assert not Job.objects.filter(workspace=bob[1]).exists()
-    assert Job.objects.filter(workspace=alice[1]).count() == 1
+    assert not Job.objects.filter(workspace=bob.workspace).exists()
+    assert Job.objects.filter(workspace=alice.workspace).count() == 1
 
 
 def test_another_workspaces_job_id_is_taken_and_says_no_more(alice_api, bob_api, bob, flow):
-    bobs_flow, _ = create_workflow(bob[1], INVOICE_FLOW)
+    bobs_flow, _ = create_workflow(bob.workspace, INVOICE_FLOW)
     bobs = item(bobs_flow)
     bob_api.post("/jobs/batch", {"jobs": [bobs]})
 
@@ -116,11 +116,11 @@ def test_another_workspaces_job_id_is_taken_and_says_no_more(alice_api, bob_api,
 
     assert answer["items"][0]["status"] == 409
     assert answer["items"][0]["error"]["message"] == "This job id is taken."
-    assert Job.objects.get(pk=bobs["id"]).workspace == bob[1]
+    assert Job.objects.get(pk=bobs["id"]).workspace == bob.workspace
 
 
 def test_a_viewer_token_is_refused_and_nothing_is_created(alice, flow):
-    _, plaintext = create_token(alice[1], "reader", role=ApiToken.Role.VIEWER)
+    _, plaintext = create_token(alice.workspace, "reader", role=ApiToken.Role.VIEWER)
 
     response = ApiClient(plaintext).post("/jobs/batch", {"jobs": [item(flow)]})
 
@@ -150,4 +150,4 @@ def test_a_batch_commits_in_parts_and_every_item_is_answered(alice_api, alice, f
     answer = alice_api.post("/jobs/batch", {"jobs": items}).json()
 
     assert [r["status"] for r in answer["items"]] == [201] * 5
-    assert Job.objects.filter(workspace=alice[1]).count() == 5
+    assert Job.objects.filter(workspace=alice.workspace).count() == 5

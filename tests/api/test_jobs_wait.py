@@ -20,7 +20,7 @@ from workflows.services import create_workflow
 
 @pytest.fixture
 def flow(alice):
-    workflow, _ = create_workflow(alice[1], INVOICE_FLOW)
+    workflow, _ = create_workflow(alice.workspace, INVOICE_FLOW)
     return workflow
 
 
@@ -45,7 +45,7 @@ def test_post_and_get_wait_too(alice_api, flow, worker):
 
 def test_wait_gives_up_after_n_seconds_with_the_job_as_it_is(alice, alice_api, transactional_db):
     slow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "slow",
             "schema": "bill/invoice",
@@ -113,7 +113,7 @@ def test_concurrent_puts_of_one_id_give_one_job(alice_api, flow, transactional_d
 
 def test_wait_sees_a_job_that_ends_ko(alice, alice_api, worker):
     failing, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "fails",
             "schema": "bill/invoice",

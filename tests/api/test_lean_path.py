@@ -27,8 +27,8 @@ def send(method, path, **kwargs):
 
 
 def test_a_job_created_through_the_asgi_app(alice, patient_sqlite):
-    workflow, _ = create_workflow(alice[1], INVOICE_FLOW)
-    _, plaintext = create_token(alice[1], "tests", actor=alice[0])
+    workflow, _ = create_workflow(alice.workspace, INVOICE_FLOW)
+    _, plaintext = create_token(alice.workspace, "tests", actor=alice.user)
 
     response = send(
         "POST",
@@ -38,7 +38,7 @@ def test_a_job_created_through_the_asgi_app(alice, patient_sqlite):
     )
 
     assert response.status_code == 201
-    assert Job.objects.get(pk=response.json()["id"]).workspace == alice[1]
+    assert Job.objects.get(pk=response.json()["id"]).workspace == alice.workspace
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Set-Cookie" not in response.headers
 

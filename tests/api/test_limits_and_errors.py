@@ -30,7 +30,7 @@ def test_over_the_rate_the_token_gets_429_with_retry_after(alice_api, alice, set
     assert response.status_code == 429
     assert response.json()["code"] == "rate_limited"
     assert 1 <= int(response["Retry-After"]) <= 60
-    _, other = create_token(alice[1], "another integration")
+    _, other = create_token(alice.workspace, "another integration")
     assert ApiClient(other).get("/jobs").status_code == 200  # counted per token
 
 
@@ -120,7 +120,7 @@ def test_an_uploaded_file_name_loses_its_nul(alice_api, alice, invoice_doc):
 
     from silo.services import create_entry
 
-    entry, _ = create_entry(alice[1], invoice_doc)
+    entry, _ = create_entry(alice.workspace, invoice_doc)
     upload = SimpleUploadedFile("a\x00b.txt", b"x")
     response = alice_api.upload(f"/silo/entries/{entry.id}/attachments", upload)
     assert response.status_code == 201

@@ -60,8 +60,8 @@ def in_test_transaction():
 @pytest.fixture
 def known_things(alice, invoice_doc, settings, in_test_transaction):
     settings.API_RATE_LIMIT_PER_MINUTE = 0
-    create_workflow(alice[1], INVOICE_FLOW)
-    create_entry(alice[1], invoice_doc, key="known")
+    create_workflow(alice.workspace, INVOICE_FLOW)
+    create_entry(alice.workspace, invoice_doc, key="known")
 
 
 @schema.parametrize()

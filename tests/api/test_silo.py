@@ -12,7 +12,7 @@ from silo.services import add_attachment, create_entry
 
 @pytest.fixture
 def entry(alice, invoice_doc):
-    return create_entry(alice[1], invoice_doc)[0]
+    return create_entry(alice.workspace, invoice_doc)[0]
 
 
 def test_store_a_document(alice_api, alice, invoice_doc):
@@ -26,7 +26,7 @@ def test_store_a_document(alice_api, alice, invoice_doc):
     assert entry["doc"] == invoice_doc
     assert entry["meta"] == {"source": "erp"}
     assert entry["attachments"] == []
-    assert Entry.objects.get(pk=entry["id"]).workspace == alice[1]
+    assert Entry.objects.get(pk=entry["id"]).workspace == alice.workspace
 
 
 def test_the_same_key_returns_the_first_entry(alice_api, invoice_doc):
@@ -91,7 +91,7 @@ PARTY = {
 
 
 def test_list_search_and_filters(alice_api, alice, entry):
-    party, _ = create_entry(alice[1], PARTY)
+    party, _ = create_entry(alice.workspace, PARTY)
     alice_api.patch(f"/silo/entries/{party.id}", {"state": "completed"})
 
     def listed(query):
@@ -183,7 +183,7 @@ def test_an_upload_needs_a_file(alice_api, entry):
 
 
 def test_another_workspaces_entries_are_404(alice_api, bob, invoice_doc):
-    bobs, _ = create_entry(bob[1], invoice_doc, key="bobs")
+    bobs, _ = create_entry(bob.workspace, invoice_doc, key="bobs")
     attachment = add_attachment(bobs, "secret.txt", b"bob's")
     upload = SimpleUploadedFile("x.txt", b"x")
 
@@ -202,6 +202,6 @@ def test_another_workspaces_entries_are_404(alice_api, bob, invoice_doc):
 
 
 def test_an_attachment_of_another_entry_is_404(alice_api, alice, entry, invoice_doc):
-    other, _ = create_entry(alice[1], invoice_doc)
+    other, _ = create_entry(alice.workspace, invoice_doc)
     attachment = add_attachment(other, "a.txt", b"a")
     assert alice_api.get(f"/silo/entries/{entry.id}/attachments/{attachment.id}").status_code == 404

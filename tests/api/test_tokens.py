@@ -24,7 +24,7 @@ def test_a_new_token_is_shown_once_and_stored_hashed(alice_client, alice):
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     plaintext = _created_token(response)
-    token = ApiToken.objects.get(workspace=alice[1])
+    token = ApiToken.objects.get(workspace=alice.workspace)
     assert token.name == "ERP"
     assert token.sha256 == hashlib.sha256(plaintext.encode()).hexdigest()
     assert plaintext not in {token.prefix, token.sha256, token.name}
@@ -58,7 +58,7 @@ def test_the_page_links_to_the_interactive_docs(alice_client):
 
 
 def test_a_revoked_token_gets_401(alice_client, alice):
-    token, plaintext = create_token(alice[1], "old")
+    token, plaintext = create_token(alice.workspace, "old")
     api = ApiClient(plaintext)
     assert api.get("/jobs").status_code == 200
 
@@ -93,9 +93,9 @@ def test_a_console_session_is_not_an_api_credential(alice_client):
 
 
 def test_bob_cannot_revoke_alices_token(alice, bob):
-    token, _ = create_token(alice[1], "alice's")
+    token, _ = create_token(alice.workspace, "alice's")
     client = Client()
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
@@ -103,16 +103,16 @@ def test_bob_cannot_revoke_alices_token(alice, bob):
 
 
 def test_bob_does_not_see_alices_tokens(alice, bob):
-    create_token(alice[1], "alice-secret-integration")
+    create_token(alice.workspace, "alice-secret-integration")
     client = Client()
-    client.force_login(bob[0])
+    client.force_login(bob.user)
     assert "alice-secret-integration" not in client.get("/api/").content.decode()
 
 
 def test_revoking_needs_a_csrf_token(alice):
-    token, _ = create_token(alice[1], "kept")
+    token, _ = create_token(alice.workspace, "kept")
     client = Client(enforce_csrf_checks=True)
-    client.force_login(alice[0])
+    client.force_login(alice.user)
 
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 403
     token.refresh_from_db()
@@ -132,7 +132,7 @@ def test_the_api_page_needs_a_login(client, db):
 
 
 def test_token_names_are_escaped(alice_client, alice):
-    create_token(alice[1], "<script>alert(1)</script>")
+    create_token(alice.workspace, "<script>alert(1)</script>")
     page = alice_client.get("/api/").content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page

@@ -13,7 +13,7 @@ from workflows.services import create_workflow, export
 
 @pytest.fixture
 def flow(alice):
-    workflow, _ = create_workflow(alice[1], INVOICE_FLOW)
+    workflow, _ = create_workflow(alice.workspace, INVOICE_FLOW)
     return workflow
 
 
@@ -29,7 +29,7 @@ def test_put_creates_a_workflow_with_that_id(alice_api, alice):
     assert saved["workflow"]["id"] == str(workflow_id)
     assert saved["workflow"]["version"] == 1
     assert [s["id"] for s in saved["workflow"]["steps"]] == ["a", "b", "c"]
-    assert Workflow.objects.get(pk=workflow_id).workspace == alice[1]
+    assert Workflow.objects.get(pk=workflow_id).workspace == alice.workspace
 
 
 def test_put_on_an_existing_id_is_a_conflict(alice_api, flow):
@@ -103,7 +103,7 @@ def test_a_version_saved_through_the_api_is_the_token_creators(alice_api, alice)
     alice_api.patch(f"/workflows/{workflow_id}", {**INVOICE_FLOW, "name": "Renamed"})
 
     versions = Workflow.objects.get(pk=workflow_id).versions.order_by("number")
-    assert [v.created_by for v in versions] == [alice[0], alice[0]]
+    assert [v.created_by for v in versions] == [alice.user, alice.user]
 
 
 def test_patch_with_a_stale_if_match_is_a_conflict(alice_api, flow):
@@ -144,7 +144,9 @@ def test_a_workflow_round_trips_through_the_api(alice_api, bob_api, flow):
 
 
 def test_list_newest_first_with_a_schema_filter(alice_api, alice, flow):
-    party, _ = create_workflow(alice[1], {**INVOICE_FLOW, "name": "P", "schema": "org/party"})
+    party, _ = create_workflow(
+        alice.workspace, {**INVOICE_FLOW, "name": "P", "schema": "org/party"}
+    )
 
     everything = alice_api.get("/workflows").json()
     first = alice_api.get("/workflows?limit=1").json()
@@ -159,7 +161,7 @@ def test_list_newest_first_with_a_schema_filter(alice_api, alice, flow):
 
 
 def test_another_workspaces_workflows_are_404(alice_api, bob):
-    bobs, _ = create_workflow(bob[1], INVOICE_FLOW)
+    bobs, _ = create_workflow(bob.workspace, INVOICE_FLOW)
 
     assert alice_api.get(f"/workflows/{bobs.id}").status_code == 404
     assert alice_api.patch(f"/workflows/{bobs.id}", INVOICE_FLOW).status_code == 404

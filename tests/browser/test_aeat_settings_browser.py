@@ -63,6 +63,6 @@ def test_an_owner_sets_up_the_aeat(login, alice, aeat, screenshot):
     expect(software).to_contain_text(f"{ISSUER} (the issuer's")
     screenshot(page, "aeat-settings")
 
-    ready = credentials.for_workspace(alice[1])
+    ready = credentials.for_workspace(alice.workspace)
     assert (ready.environment, ready.issuer, ready.certificate.nif) == ("local", ISSUER, ISSUER)
     assert ready.verifactu_url == aeat.verifactu_url

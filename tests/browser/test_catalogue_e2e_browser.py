@@ -36,7 +36,7 @@ def test_build_from_the_catalogue_run_on_an_invoice_and_receive_the_email(
     worker,  # noqa: F811
     screenshot,
 ):
-    workspace = alice[1]
+    workspace = alice.workspace
     entry, _ = create_entry(workspace, load_gobl("es-invoice-es-es-freelance.json"))
     with SmtpReceiver() as smtp:
         update_settings(

@@ -133,7 +133,7 @@ def test_build_save_reload_undo_redo(login, alice, screenshot):
     expect(cards).to_have_count(3)
     expect(page.get_by_test_id("draft-status")).to_contain_text("Draft")
     screenshot(page, "editor-draft-after-undo-redo")
-    assert len(drafts.load(workflow, alice[0])["steps"]) == 2
+    assert len(drafts.load(workflow, alice.user)["steps"]) == 2
 
 
 LEGACY = {
@@ -159,7 +159,7 @@ LEGACY = {
 
 
 def test_deprecated_jumps_replace_and_drag(login, alice, screenshot):
-    workflow, _ = create_workflow(alice[1], LEGACY)
+    workflow, _ = create_workflow(alice.workspace, LEGACY)
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/")
     notice = page.get_by_test_id("deprecated-notice")
@@ -187,7 +187,7 @@ def test_deprecated_jumps_replace_and_drag(login, alice, screenshot):
     cards.nth(2).drag_to(cards.nth(0))
     expect(cards.nth(0)).to_contain_text("Mark error")
     expect(cards.nth(1)).to_contain_text("Check tax ID")
-    steps = drafts.load(workflow, alice[0])["steps"]
+    steps = drafts.load(workflow, alice.user)["steps"]
     assert [s["id"] for s in steps] == ["fail", "check", "sent"]
 
 
@@ -209,7 +209,7 @@ TWO_STEPS = {
 def test_a_button_works_the_moment_its_answer_lands(login, alice):
     """The toolbar an edit sends back is live as soon as it is on screen: Undo clicked at
     once (by a watcher, before the page does anything else) undoes the edit."""
-    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    workflow, _ = create_workflow(alice.workspace, TWO_STEPS)
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/")
     page.wait_for_load_state()
@@ -228,4 +228,4 @@ def test_a_button_works_the_moment_its_answer_lands(login, alice):
     cards.nth(1).get_by_role("menuitem", name="Delete").click()
     expect(page.get_by_role("button", name="Redo")).to_be_enabled()
     expect(cards).to_have_count(2)
-    assert [s["id"] for s in drafts.load(workflow, alice[0])["steps"]] == ["a", "b"]
+    assert [s["id"] for s in drafts.load(workflow, alice.user)["steps"]] == ["a", "b"]

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser  # it needs the live server of tests/browser
 def test_a_malformed_multipart_body_gets_the_documented_error_shape(
     server_url, alice, invoice_doc, content_type
 ):
-    _, token = create_token(alice[1], "t", actor=alice[0])
-    entry, _ = create_entry(alice[1], invoice_doc)
+    _, token = create_token(alice.workspace, "t", actor=alice.user)
+    entry, _ = create_entry(alice.workspace, invoice_doc)
     url = f"{server_url}/api/v1/silo/entries/{entry.id}/attachments"
 
     signed = httpx.post(

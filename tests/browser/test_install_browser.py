@@ -67,8 +67,8 @@ def test_first_owner_then_workspaces_and_password(page, screenshot):
 
 
 def test_a_forgotten_password_is_reset_by_email(page, alice, settings, login):
-    alice[0].email = "alice@example.com"
-    alice[0].save()
+    alice.user.email = "alice@example.com"
+    alice.user.save()
     with SmtpReceiver() as smtp:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port

@@ -85,8 +85,8 @@ def stayed(page):
 
 
 def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, worker, screenshot):
-    entry = invoice(alice[1])
-    create_workflow(alice[1], THREE_STEPS)
+    entry = invoice(alice.workspace)
+    create_workflow(alice.workspace, THREE_STEPS)
     page = login("alice")
     history = page.context.new_page()
     history.goto("/jobs/")
@@ -126,11 +126,11 @@ def test_steps_appear_live_in_the_activity_tab_and_in_history(login, alice, work
 
 
 def test_cancel_a_waiting_job_and_filter_history_by_status(login, alice, worker, screenshot):
-    entry = invoice(alice[1])
-    waiting, _ = create_workflow(alice[1], LONG_WAIT)
-    quick, _ = create_workflow(alice[1], REGISTER)
-    job, _ = create_job(alice[1], waiting, entry=entry)
-    create_job(alice[1], quick, entry=entry)
+    entry = invoice(alice.workspace)
+    waiting, _ = create_workflow(alice.workspace, LONG_WAIT)
+    quick, _ = create_workflow(alice.workspace, REGISTER)
+    job, _ = create_job(alice.workspace, waiting, entry=entry)
+    create_job(alice.workspace, quick, entry=entry)
     page = login("alice")
 
     page.goto(f"/jobs/{job.pk}/")
@@ -152,9 +152,9 @@ def test_cancel_a_waiting_job_and_filter_history_by_status(login, alice, worker,
 
 def test_bulk_run_on_a_filter_of_twenty_entries(login, alice, worker, screenshot):
     for _ in range(20):
-        invoice(alice[1], state="draft")
-    invoice(alice[1], state="sent")
-    create_workflow(alice[1], REGISTER)
+        invoice(alice.workspace, state="draft")
+    invoice(alice.workspace, state="sent")
+    create_workflow(alice.workspace, REGISTER)
     page = login("alice")
 
     page.goto("/silo/")
@@ -178,12 +178,12 @@ def sim(step_id, status):
 
 
 def test_rerun_a_failed_job_from_its_failed_step(login, alice, worker, screenshot):
-    entry = invoice(alice[1])
+    entry = invoice(alice.workspace)
     flow = {"name": "Check twice", "schema": "bill/invoice"}
     workflow, _ = create_workflow(
-        alice[1], {**flow, "steps": [sim("first", "OK"), sim("second", "KO")]}
+        alice.workspace, {**flow, "steps": [sim("first", "OK"), sim("second", "KO")]}
     )
-    job, _ = create_job(alice[1], workflow, entry=entry)
+    job, _ = create_job(alice.workspace, workflow, entry=entry)
     page = login("alice")
     page.goto(f"/jobs/{job.pk}/")
     expect(page.get_by_test_id("job-status")).to_have_text("KO")
@@ -205,10 +205,10 @@ def test_rerun_a_failed_job_from_its_failed_step(login, alice, worker, screensho
 
 def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, settings, screenshot):
     settings.JOBS_WAKE_WORKERS = False  # no worker here: the jobs stay queued
-    entry = invoice(alice[1])
-    workflow, _ = create_workflow(alice[1], REGISTER)
+    entry = invoice(alice.workspace)
+    workflow, _ = create_workflow(alice.workspace, REGISTER)
     for _ in range(55):
-        create_job(alice[1], workflow, entry=entry)
+        create_job(alice.workspace, workflow, entry=entry)
     newest = Job.objects.order_by("-created_at", "-id").first()
     page = login("alice")
     page.goto("/jobs/")
@@ -219,7 +219,7 @@ def test_history_does_not_move_under_a_reader_who_scrolled(login, alice, setting
     page.mouse.wheel(0, 3000)
     page.wait_for_function("window.scrollY > 200")
 
-    latest, _ = create_job(alice[1], workflow, entry=entry, trigger="api")
+    latest, _ = create_job(alice.workspace, workflow, entry=entry, trigger="api")
 
     expect(page.get_by_role("button", name="New jobs: show them")).to_be_visible()
     expect(rows.first).to_have_attribute("data-job", str(newest.pk))
@@ -233,8 +233,8 @@ def test_history_hears_a_job_end_while_its_list_is_on_the_way(login, alice, work
     """A new job makes History fetch its list. If the job ends while that answer is on
     its way (read before the end, arriving after), the end is not lost: the job's row
     was not on the page to hear it, so the list is fetched once more."""
-    entry = invoice(alice[1])
-    workflow, _ = create_workflow(alice[1], THREE_STEPS)  # the first step waits HOLD_S
+    entry = invoice(alice.workspace)
+    workflow, _ = create_workflow(alice.workspace, THREE_STEPS)  # the first step waits HOLD_S
     page = login("alice")
     page.goto("/jobs/")
     expect(page.get_by_text("No jobs yet")).to_be_visible()
@@ -258,7 +258,7 @@ def test_history_hears_a_job_end_while_its_list_is_on_the_way(login, alice, work
         route.fulfill(response=answer)
 
     page.route(lambda url: url.endswith("/jobs/"), hold_the_first_list)
-    create_job(alice[1], workflow, entry=entry, trigger="api")
+    create_job(alice.workspace, workflow, entry=entry, trigger="api")
 
     row = page.locator("table.jobs tbody tr")
     expect(row).to_have_count(1)
@@ -268,8 +268,8 @@ def test_history_hears_a_job_end_while_its_list_is_on_the_way(login, alice, work
 
 def test_a_page_that_lost_its_socket_catches_up_when_it_reconnects(login, alice, settings):
     settings.JOBS_WAKE_WORKERS = False  # no worker: the job stays queued until cancelled
-    workflow, _ = create_workflow(alice[1], LONG_WAIT)
-    job, _ = create_job(alice[1], workflow, entry=invoice(alice[1]))
+    workflow, _ = create_workflow(alice.workspace, LONG_WAIT)
+    job, _ = create_job(alice.workspace, workflow, entry=invoice(alice.workspace))
     page = login("alice")
     sockets, urls, blocked = [], [], [False]
 
@@ -303,15 +303,15 @@ def test_a_deactivated_users_open_page_leaves_for_the_login_page(login, alice, m
     page.goto("/jobs/")
     mark(page)
 
-    type(alice[0]).objects.filter(pk=alice[0].pk).update(is_active=False)
+    type(alice.user).objects.filter(pk=alice.user.pk).update(is_active=False)
 
     page.wait_for_url(lambda url: "/login/" in url)
     assert not stayed(page)
 
 
 def test_set_a_workflow_to_run_when_an_entry_enters_a_state(login, alice, worker, screenshot):
-    entry = invoice(alice[1])
-    create_workflow(alice[1], {**REGISTER, "name": "Send it", "steps": [sim("s", "OK")]})
+    entry = invoice(alice.workspace)
+    create_workflow(alice.workspace, {**REGISTER, "name": "Send it", "steps": [sim("s", "OK")]})
     page = login("alice")
     page.goto("/jobs/")
     page.get_by_role("link", name="Automatic runs").click()
@@ -334,9 +334,9 @@ def test_set_a_workflow_to_run_when_an_entry_enters_a_state(login, alice, worker
 
 
 def test_a_failed_job_rings_the_bell_until_marked_seen(login, alice, worker, screenshot):
-    entry = invoice(alice[1])
+    entry = invoice(alice.workspace)
     workflow, _ = create_workflow(
-        alice[1], {"name": "Doomed", "schema": "bill/invoice", "steps": [sim("x", "KO")]}
+        alice.workspace, {"name": "Doomed", "schema": "bill/invoice", "steps": [sim("x", "KO")]}
     )
     page = login("alice")
     page.goto("/silo/")
@@ -344,7 +344,7 @@ def test_a_failed_job_rings_the_bell_until_marked_seen(login, alice, worker, scr
     expect(bell).to_have_attribute("aria-label", "Failed jobs: 0 unseen")
     mark(page)
 
-    create_job(alice[1], workflow, entry=entry)
+    create_job(alice.workspace, workflow, entry=entry)
 
     expect(bell).to_have_attribute("aria-label", "Failed jobs: 1 unseen")
     assert stayed(page)
@@ -357,7 +357,7 @@ def test_a_failed_job_rings_the_bell_until_marked_seen(login, alice, worker, scr
 
 
 def test_a_colleagues_edit_shows_on_an_open_entry_page(login, alice):
-    entry = invoice(alice[1])
+    entry = invoice(alice.workspace)
     page = login("alice")
     page.goto(f"/silo/{entry.pk}/?tab=activity")
     mark(page)

@@ -26,8 +26,8 @@ def print_in_a_thread(workspace, entry):
 
 
 def test_the_printed_invoice_is_previewed_and_downloaded(login, alice):
-    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
-    print_in_a_thread(alice[1], entry)
+    entry, _ = create_entry(alice.workspace, load_gobl("es-invoice-es-es-freelance.json"))
+    print_in_a_thread(alice.workspace, entry)
     attachment = Attachment.objects.get(entry=entry)
     page = login("alice")
 

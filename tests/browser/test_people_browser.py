@@ -28,7 +28,7 @@ def test_an_invited_colleague_signs_up_and_loses_access_when_removed(
     monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
     with SmtpReceiver() as smtp:
         update_settings(
-            alice[1],
+            alice.workspace,
             smtp_host="127.0.0.1",
             smtp_port=smtp.port,
             smtp_security="none",
@@ -60,7 +60,7 @@ def test_an_invited_colleague_signs_up_and_loses_access_when_removed(
     colleague.get_by_label("Password again").fill(PASSWORD)
     colleague.get_by_role("button", name="Sign up and join").click()
     expect(colleague.get_by_text("Welcome to Acme.")).to_be_visible()
-    expect(colleague.get_by_label("Workspace", exact=True)).to_have_value(str(alice[1].pk))
+    expect(colleague.get_by_label("Workspace", exact=True)).to_have_value(str(alice.workspace.pk))
 
     with colleague.expect_websocket() as opened:
         colleague.goto("/jobs/")
@@ -82,10 +82,10 @@ def test_an_invited_colleague_signs_up_and_loses_access_when_removed(
 
 def test_a_viewer_reads_but_cannot_run_or_edit(page, login, alice, django_user_model, screenshot):
     viewer = django_user_model.objects.create_user("vera", password=PASSWORD)
-    Membership.objects.create(user=viewer, workspace=alice[1], role="viewer")
-    entry = make_entry(alice[1], invoice("V-1"))
+    Membership.objects.create(user=viewer, workspace=alice.workspace, role="viewer")
+    entry = make_entry(alice.workspace, invoice("V-1"))
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "Register",
             "schema": "bill/invoice",

@@ -31,8 +31,8 @@ TWO_STEPS = {
 
 
 def test_run_a_workflow_on_an_invoice_and_watch_it_finish(login, alice, worker, screenshot):
-    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
-    create_workflow(alice[1], TWO_STEPS)
+    entry, _ = create_entry(alice.workspace, load_gobl("es-invoice-es-es-freelance.json"))
+    create_workflow(alice.workspace, TWO_STEPS)
     page = login("alice")
 
     page.get_by_role("link", name="SAMPLE-001").click()
@@ -55,13 +55,13 @@ def test_run_a_workflow_on_an_invoice_and_watch_it_finish(login, alice, worker, 
 
 
 def test_history_shows_a_new_job_and_its_end_without_a_reload(login, alice, worker, screenshot):
-    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
-    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    entry, _ = create_entry(alice.workspace, load_gobl("es-invoice-es-es-freelance.json"))
+    workflow, _ = create_workflow(alice.workspace, TWO_STEPS)
     page = login("alice")
     page.get_by_role("link", name="History").click()
     expect(page.get_by_text("No jobs yet")).to_be_visible()
 
-    create_job(alice[1], workflow, entry=entry, trigger="api")
+    create_job(alice.workspace, workflow, entry=entry, trigger="api")
 
     row = page.locator("table.jobs tbody tr")
     expect(row).to_have_count(1)

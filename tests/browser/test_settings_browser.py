@@ -13,7 +13,7 @@ VALUE = "whsec_YnJvd3Nlci10ZXN0LXNpZ25pbmcta2V5"
 
 
 def test_secrets_and_smtp_on_the_settings_page(login, alice, screenshot):
-    workspace = alice[1]
+    workspace = alice.workspace
     page = login("alice")
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings of Acme")

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def acme_invoices(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     for name in (
         "es-invoice-es-es-freelance.json",  # MªF. Services, payable 1717.20 EUR
         "de-invoice-de-de-stnr.json",  # Provide One GmbH
@@ -37,7 +37,7 @@ def test_find_an_invoice_by_supplier_and_read_its_total(login, alice, acme_invoi
 
 def test_the_workspace_switcher_shows_the_other_workspace(login, alice, acme_invoices):
     sandbox = Workspace.objects.create(name="Sandbox")
-    Membership.objects.create(user=alice[0], workspace=sandbox)
+    Membership.objects.create(user=alice.user, workspace=sandbox)
     create_entry(sandbox, load_gobl("fr-invoice-de-fr-choruspro.json"))
     page = login("alice")
     rows = page.locator("table.entries tbody tr")

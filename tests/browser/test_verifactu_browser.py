@@ -38,7 +38,7 @@ def test_run_the_spanish_template_and_see_registration_qr_and_chain(
     worker,
     screenshot,
 ):
-    workspace = alice[1]
+    workspace = alice.workspace
     configure(workspace, aeat, nif=ISSUER, name="Provide One S.L.")  # as make run does
     entry, _ = create_entry(workspace, invoice(code="004"))
     create_workflow(workspace, starters.get("spain-verifactu"))

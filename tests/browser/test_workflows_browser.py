@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_switch_to_developer_mode_and_back(login, alice, server_url, screenshot):
-    workflow, _ = create_workflow(alice[1], starters.get("issue-and-send"))
+    workflow, _ = create_workflow(alice.workspace, starters.get("issue-and-send"))
     page = login("alice")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
     page.goto(f"/workflows/{workflow.pk}/")
@@ -45,11 +45,11 @@ def test_switch_to_developer_mode_and_back(login, alice, server_url, screenshot)
     expect(page.get_by_role("switch", name="Developer mode")).to_have_attribute(
         "aria-checked", "false"
     )
-    assert drafts.load(workflow, alice[0])["name"] == "Issue, send and file"
+    assert drafts.load(workflow, alice.user)["name"] == "Issue, send and file"
 
 
 def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, screenshot):
-    workflow, _ = create_workflow(alice[1], starters.get("issue-and-send"))
+    workflow, _ = create_workflow(alice.workspace, starters.get("issue-and-send"))
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/developer/")
     editor = page.get_by_label("Workflow JSON")
@@ -75,13 +75,13 @@ def test_a_validation_error_in_developer_mode_shows_its_path(login, alice, scree
     expect(page.get_by_label("Workflow JSON")).to_be_focused()
     cursor = page.get_by_label("Workflow JSON").evaluate("area => area.selectionStart")
     assert cursor == len('{\n  "name": "x",\n  ')  # where "oops" begins
-    assert drafts.get(workflow, alice[0]) is None
+    assert drafts.get(workflow, alice.user) is None
 
 
 def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url, screenshot):
-    source, _ = create_workflow(alice[1], starters.get("issue-and-send"))
+    source, _ = create_workflow(alice.workspace, starters.get("issue-and-send"))
     other = Workspace.objects.create(name="Zeta Imports")
-    Membership.objects.create(user=alice[0], workspace=other, role=Membership.Role.OWNER)
+    Membership.objects.create(user=alice.user, workspace=other, role=Membership.Role.OWNER)
     page = login("alice")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
     page.get_by_role("link", name="Workflows").click()
@@ -116,9 +116,9 @@ def test_copy_json_switch_workspace_import_and_compare(login, alice, server_url,
 
 
 def test_run_from_the_editors_run_panel_on_an_invoice(login, alice, worker, screenshot):  # noqa: F811
-    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
-    create_entry(alice[1], invoice("OTHER-1", supplier="Other", customer="Someone else"))
-    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    entry, _ = create_entry(alice.workspace, load_gobl("es-invoice-es-es-freelance.json"))
+    create_entry(alice.workspace, invoice("OTHER-1", supplier="Other", customer="Someone else"))
+    workflow, _ = create_workflow(alice.workspace, TWO_STEPS)
     page = login("alice")
     page.goto(f"/workflows/{workflow.pk}/")
 
@@ -191,7 +191,7 @@ def test_the_list_creates_duplicates_runs_and_deletes(login, alice, screenshot):
 
 
 def test_compare_two_versions_and_restore_one(login, alice, screenshot):
-    workflow, _ = create_workflow(alice[1], TWO_STEPS)
+    workflow, _ = create_workflow(alice.workspace, TWO_STEPS)
     changed = {**TWO_STEPS, "name": "Hold longer", "steps": [dict(s) for s in TWO_STEPS["steps"]]}
     changed["steps"][0]["config"] = {"seconds": 5}
     save_version(workflow, changed, expected_version=1)

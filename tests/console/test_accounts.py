@@ -20,7 +20,7 @@ def signed_in_elsewhere(user):
 
 
 def test_changing_the_password_keeps_this_session_and_ends_the_others(alice_client, alice):
-    phone = signed_in_elsewhere(alice[0])
+    phone = signed_in_elsewhere(alice.user)
 
     response = alice_client.post(
         reverse("change_password"),
@@ -31,8 +31,8 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(alice_clie
     assert b"1 other session signed out" in response.content
     assert alice_client.get(reverse("silo:list")).status_code == 200
     assert phone.get(reverse("silo:list")).status_code == 302
-    alice[0].refresh_from_db()
-    assert alice[0].check_password(NEW)
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(NEW)
 
 
 def test_a_wrong_current_password_changes_nothing(alice_client, alice):
@@ -43,13 +43,13 @@ def test_a_wrong_current_password_changes_nothing(alice_client, alice):
 
     assert response.status_code == 400
     assert b"incorrect" in response.content
-    alice[0].refresh_from_db()
-    assert alice[0].check_password(PASSWORD)
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(PASSWORD)
 
 
 def test_signing_out_of_other_sessions_ends_them_in_the_store(alice_client, alice, bob):
-    phone = signed_in_elsewhere(alice[0])
-    bobs = signed_in_elsewhere(bob[0])
+    phone = signed_in_elsewhere(alice.user)
+    bobs = signed_in_elsewhere(bob.user)
     page = alice_client.get(reverse("account"))
     assert b"also signed in 1 other time" in page.content
 
@@ -62,9 +62,9 @@ def test_signing_out_of_other_sessions_ends_them_in_the_store(alice_client, alic
 
 
 def test_a_forgotten_password_is_reset_through_the_emailed_link(client, alice):
-    alice[0].email = "alice@example.com"
-    alice[0].save()
-    laptop = signed_in_elsewhere(alice[0])
+    alice.user.email = "alice@example.com"
+    alice.user.save()
+    laptop = signed_in_elsewhere(alice.user)
 
     client.post(reverse("password_reset"), {"email": "alice@example.com"})
     link = re.search(r"http://testserver(/account/reset/\S+/)", mail.outbox[0].body).group(1)
@@ -74,8 +74,8 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client, alice):
     )
 
     assert b"Password set" in done.content
-    alice[0].refresh_from_db()
-    assert alice[0].check_password(NEW)
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(NEW)
     assert client.get(link, follow=True).context["validlink"] is False
     assert laptop.get(reverse("silo:list")).status_code == 302
     assert (

@@ -45,10 +45,10 @@ def test_workers_is_unavailable_until_a_worker_reports(client, db):
 def test_workers_shows_the_queue_and_each_machines_heartbeat(client, alice, settings):
     settings.JOBS_WAKE_WORKERS = False
     workflow, _ = create_workflow(
-        alice[1], {"name": "w", "schema": "bill/invoice", "steps": [ok("a")]}
+        alice.workspace, {"name": "w", "schema": "bill/invoice", "steps": [ok("a")]}
     )
     for n in range(3):
-        create_job(alice[1], workflow, args={"n": str(n)})
+        create_job(alice.workspace, workflow, args={"n": str(n)})
     beat("machine-a:10", seconds_ago=1)
     beat("machine-b:20", seconds_ago=120)
 
@@ -62,7 +62,7 @@ def test_workers_shows_the_queue_and_each_machines_heartbeat(client, alice, sett
         ("machine-a:10", False),
         ("machine-b:20", True),
     ]
-    assert str(alice[1].pk) not in response.content.decode()
+    assert str(alice.workspace.pk) not in response.content.decode()
 
 
 def test_workers_tells_a_stranger_the_status_alone(client, db):
@@ -77,9 +77,9 @@ def test_workers_tells_a_stranger_the_status_alone(client, db):
 
 def test_workers_shows_details_to_a_staff_user_from_anywhere(client, alice):
     beat("machine-a:10", seconds_ago=1)
-    alice[0].is_staff = True
-    alice[0].save()
-    client.force_login(alice[0])
+    alice.user.is_staff = True
+    alice.user.save()
+    client.force_login(alice.user)
 
     response = client.get("/health/workers", REMOTE_ADDR="203.0.113.5")
 

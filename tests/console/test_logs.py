@@ -10,7 +10,7 @@ from tests.jobs.flows import ok, run_flow, sim
 def test_a_jobs_log_lines_carry_its_job_and_step_ids(alice, caplog):
     caplog.handler.addFilter(ScopeFilter())
     with caplog.at_level(logging.INFO, logger="jobs.engine"):
-        job = run_flow(alice[1], [ok("first"), sim("second", "OK", transient=1)])
+        job = run_flow(alice.workspace, [ok("first"), sim("second", "OK", transient=1)])
     lines = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
 
     assert {line["job_id"] for line in lines} == {str(job.id)}

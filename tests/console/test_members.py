@@ -42,19 +42,19 @@ def test_an_invitation_is_mailed_with_a_link_that_signs_up_the_colleague(alice_c
     carol = get_user_model().objects.get(username="carol")
     assert carol.email == "carol@example.com"
     assert Membership.objects.get(user=carol).role == "editor"
-    assert alice_client.get(reverse("silo:list")).context["current_workspace"] == alice[1]
+    assert alice_client.get(reverse("silo:list")).context["current_workspace"] == alice.workspace
 
 
 def test_a_link_works_once(alice_client, alice, bob):
     path = invite_link(alice_client)
-    alice_client.force_login(bob[0])
+    alice_client.force_login(bob.user)
     alice_client.post(path)
 
     again = alice_client.post(path)
 
     assert again.status_code == 410
     assert b"already been used" in again.content
-    assert Membership.objects.filter(workspace=alice[1]).count() == 2
+    assert Membership.objects.filter(workspace=alice.workspace).count() == 2
 
 
 def test_an_expired_or_forged_link_is_refused(alice_client, alice, monkeypatch):
@@ -70,8 +70,8 @@ def test_an_expired_or_forged_link_is_refused(alice_client, alice, monkeypatch):
 
 
 def test_someone_with_an_account_signs_in_then_joins(alice_client, alice, bob):
-    bob[0].email = "bob@example.com"
-    bob[0].save()
+    bob.user.email = "bob@example.com"
+    bob.user.save()
     path = invite_link(alice_client, "bob@example.com", "viewer")
     client = Client()
 
@@ -80,7 +80,7 @@ def test_someone_with_an_account_signs_in_then_joins(alice_client, alice, bob):
     client.post(reverse("login"), {"username": "bob", "password": PASSWORD, "next": path})
     client.post(path)
 
-    assert Membership.objects.get(user=bob[0], workspace=alice[1]).role == "viewer"
+    assert Membership.objects.get(user=bob.user, workspace=alice.workspace).role == "viewer"
 
 
 def test_without_a_mail_server_the_owner_gets_the_link_to_pass_on(alice_client, alice, settings):
@@ -99,7 +99,7 @@ def test_without_a_mail_server_the_owner_gets_the_link_to_pass_on(alice_client, 
 
 
 def test_the_members_list_shows_role_and_last_activity(alice_client, alice, bob):
-    join(bob[0], alice[1], "viewer")
+    join(bob.user, alice.workspace, "viewer")
 
     response = alice_client.get(reverse("members:page"))
 
@@ -111,7 +111,7 @@ def test_the_members_list_shows_role_and_last_activity(alice_client, alice, bob)
 
 
 def test_an_owner_changes_a_role(alice_client, alice, bob):
-    membership = join(bob[0], alice[1], "viewer")
+    membership = join(bob.user, alice.workspace, "viewer")
 
     alice_client.post(reverse("members:role", args=[membership.pk]), {"role": "editor"})
 
@@ -120,7 +120,7 @@ def test_an_owner_changes_a_role(alice_client, alice, bob):
 
 
 def test_the_last_owner_cannot_step_down_or_be_removed(alice_client, alice):
-    mine = Membership.objects.get(user=alice[0])
+    mine = Membership.objects.get(user=alice.user)
 
     demote = alice_client.post(
         reverse("members:role", args=[mine.pk]), {"role": "viewer"}, follow=True
@@ -129,39 +129,39 @@ def test_the_last_owner_cannot_step_down_or_be_removed(alice_client, alice):
 
     assert b"only owner" in demote.content
     assert b"always keeps one" in leave.content
-    assert Membership.objects.get(user=alice[0]).role == "owner"
+    assert Membership.objects.get(user=alice.user).role == "owner"
 
 
 def test_with_a_second_owner_the_first_may_leave(alice_client, alice, bob):
-    join(bob[0], alice[1], "owner")
-    mine = Membership.objects.get(user=alice[0], workspace=alice[1])
+    join(bob.user, alice.workspace, "owner")
+    mine = Membership.objects.get(user=alice.user, workspace=alice.workspace)
 
     alice_client.post(reverse("members:remove", args=[mine.pk]))
 
-    assert not Membership.objects.filter(user=alice[0], workspace=alice[1]).exists()
+    assert not Membership.objects.filter(user=alice.user, workspace=alice.workspace).exists()
 
 
 def test_a_removed_member_loses_the_workspace_at_their_next_request(client, alice, bob):
-    membership = join(bob[0], alice[1], "editor")
-    client.force_login(bob[0])
-    client.post(reverse("switch_workspace"), {"workspace": alice[1].pk})
-    assert client.get(reverse("silo:list")).context["current_workspace"] == alice[1]
+    membership = join(bob.user, alice.workspace, "editor")
+    client.force_login(bob.user)
+    client.post(reverse("switch_workspace"), {"workspace": alice.workspace.pk})
+    assert client.get(reverse("silo:list")).context["current_workspace"] == alice.workspace
 
     members.remove(membership)
 
-    assert client.get(reverse("silo:list")).context["current_workspace"] == bob[1]
+    assert client.get(reverse("silo:list")).context["current_workspace"] == bob.workspace
 
 
 def test_another_workspaces_member_or_invitation_is_a_404(alice_client, alice, bob):
-    bobs = Membership.objects.get(user=bob[0])
-    invitation = members.invite(bob[1], "x@example.com", "viewer", invited_by=bob[0])
+    bobs = Membership.objects.get(user=bob.user)
+    invitation = members.invite(bob.workspace, "x@example.com", "viewer", invited_by=bob.user)
 
     role = alice_client.post(reverse("members:role", args=[bobs.pk]), {"role": "viewer"})
     remove = alice_client.post(reverse("members:remove", args=[bobs.pk]))
     withdraw = alice_client.post(reverse("members:withdraw", args=[invitation.pk]))
 
     assert (role.status_code, remove.status_code, withdraw.status_code) == (404, 404, 404)
-    assert Membership.objects.get(user=bob[0]).role == "owner"
+    assert Membership.objects.get(user=bob.user).role == "owner"
 
 
 @pytest.mark.parametrize("email", ["", "not-an-address"])
@@ -182,27 +182,27 @@ def test_an_owner_withdraws_an_invitation_and_its_link_dies(alice_client, alice)
 
 
 def test_pending_invitations_hide_once_expired(alice, bob):
-    invitation = members.invite(alice[1], "x@example.com", "viewer", invited_by=alice[0])
-    assert list(members.pending_invitations(alice[1])) == [invitation]
+    invitation = members.invite(alice.workspace, "x@example.com", "viewer", invited_by=alice.user)
+    assert list(members.pending_invitations(alice.workspace)) == [invitation]
     Invitation.objects.update(created_at=timezone.now() - timedelta(days=8))
 
-    assert list(members.pending_invitations(alice[1])) == []
+    assert list(members.pending_invitations(alice.workspace)) == []
 
 
 def test_a_viewer_leaves_on_their_own(client, alice, bob):
-    join(bob[0], alice[1], "viewer")
-    client.force_login(bob[0])
-    client.post(reverse("switch_workspace"), {"workspace": alice[1].pk})
+    join(bob.user, alice.workspace, "viewer")
+    client.force_login(bob.user)
+    client.post(reverse("switch_workspace"), {"workspace": alice.workspace.pk})
     assert b"Leave" in client.get(reverse("members:page")).content
 
     response = client.post(reverse("members:leave"), follow=True)
 
     assert b"You left Acme." in response.content
-    assert not Membership.objects.filter(user=bob[0], workspace=alice[1]).exists()
+    assert not Membership.objects.filter(user=bob.user, workspace=alice.workspace).exists()
 
 
 def test_the_last_owner_cannot_leave(alice_client, alice):
     response = alice_client.post(reverse("members:leave"), follow=True)
 
     assert b"always keeps one" in response.content
-    assert Membership.objects.filter(user=alice[0], workspace=alice[1]).exists()
+    assert Membership.objects.filter(user=alice.user, workspace=alice.workspace).exists()

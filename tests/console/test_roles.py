@@ -191,7 +191,7 @@ def things(alice):
         "issuer": "B00000000",
         "submission_id": 1,
         "part": "request",
-        "membership_id": Membership.objects.get(user=alice[0]).pk,
+        "membership_id": Membership.objects.get(user=alice.user).pk,
     }
 
 
@@ -217,7 +217,7 @@ def expected_refusal(needed, role):
 
 @pytest.mark.parametrize("role", [V, E, O])
 def test_every_page_answers_as_the_role_table_says(client, alice, things, role):
-    user = person(alice[1], role)
+    user = person(alice.workspace, role)
     client.force_login(user)
     named = routes()
     unlisted = {name for name, _ in named if name not in PAGES and name not in API}
@@ -235,13 +235,15 @@ def test_every_page_answers_as_the_role_table_says(client, alice, things, role):
             if refused != expected_refusal(needed, role) or broken:
                 wrong.append(f"{method} {url} ({name}): {response.status_code}")
             client.force_login(user)  # the walk also signs out, and leaves
-            Membership.objects.get_or_create(user=user, workspace=alice[1], defaults={"role": role})
+            Membership.objects.get_or_create(
+                user=user, workspace=alice.workspace, defaults={"role": role}
+            )
     assert not wrong, f"as {role}:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("role", [V, E])
 def test_every_api_operation_answers_as_the_role_table_says(client, alice, things, role):
-    _, plaintext = create_token(alice[1], f"{role} token", role=role)
+    _, plaintext = create_token(alice.workspace, f"{role} token", role=role)
     named = dict(routes())
     api_names = {name for name in named if name.startswith("api:")} - API_DOCUMENTS
     assert api_names == set(API), "API operations missing from (or stale in) the role table"
@@ -265,7 +267,7 @@ def test_every_api_operation_answers_as_the_role_table_says(client, alice, thing
 
 def test_a_viewer_changes_nothing_however_they_try(client, alice, things):
     """The walk above posts empty forms; here a viewer posts real ones."""
-    client.force_login(person(alice[1], V))
+    client.force_login(person(alice.workspace, V))
     job = Job.objects.get()
 
     client.post(f"/jobs/{job.pk}/cancel/")

@@ -15,7 +15,7 @@ from workflows.services import create_workflow, export
 
 
 def test_a_secret_is_stored_encrypted_and_revealed_by_name(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     assert secrets.set_secret(workspace, "hooks", "whsec_c2VjcmV0") is True
 
     stored = Secret.objects.get(workspace=workspace, name="hooks")
@@ -26,7 +26,7 @@ def test_a_secret_is_stored_encrypted_and_revealed_by_name(alice):
 
 
 def test_setting_a_name_again_replaces_the_value(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     secrets.set_secret(workspace, "smtp", "first")
     assert secrets.set_secret(workspace, "smtp", "second") is False
     assert secrets.reveal(workspace, "smtp") == "second"
@@ -34,7 +34,7 @@ def test_setting_a_name_again_replaces_the_value(alice):
 
 
 def test_delete_and_missing(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     secrets.set_secret(workspace, "gone-soon", "x")
     assert secrets.delete_secret(workspace, "gone-soon") is True
     assert secrets.delete_secret(workspace, "gone-soon") is False
@@ -43,25 +43,25 @@ def test_delete_and_missing(alice):
 
 
 def test_secrets_stay_in_their_workspace(alice, bob):
-    secrets.set_secret(alice[1], "hooks", "alice's key")
-    assert secrets.names(bob[1]) == []
+    secrets.set_secret(alice.workspace, "hooks", "alice's key")
+    assert secrets.names(bob.workspace) == []
     with pytest.raises(secrets.SecretMissing):
-        secrets.reveal(bob[1], "hooks")
-    secrets.delete_secret(bob[1], "hooks")
-    assert secrets.reveal(alice[1], "hooks") == "alice's key"
+        secrets.reveal(bob.workspace, "hooks")
+    secrets.delete_secret(bob.workspace, "hooks")
+    assert secrets.reveal(alice.workspace, "hooks") == "alice's key"
 
 
 @pytest.mark.parametrize("name", ["", " ", "has space", "-leading", "x" * 101, "new\nline"])
 def test_bad_names_and_values_are_refused_with_a_reason(alice, name):
     with pytest.raises(secrets.SecretError, match="letters, digits"):
-        secrets.set_secret(alice[1], name, "value")
+        secrets.set_secret(alice.workspace, name, "value")
     with pytest.raises(secrets.SecretError, match="cannot be empty"):
-        secrets.set_secret(alice[1], "ok", "")
+        secrets.set_secret(alice.workspace, "ok", "")
     assert not Secret.objects.exists()
 
 
 def test_the_configured_key_encrypts_and_another_key_cannot_read(alice, settings):
-    workspace = alice[1]
+    workspace = alice.workspace
     key = Fernet.generate_key().decode()
     settings.CONSOLE_SECRETS_KEY = key
     secrets.set_secret(workspace, "hooks", "plain-value")
@@ -76,12 +76,12 @@ def test_the_configured_key_encrypts_and_another_key_cannot_read(alice, settings
 
 def test_a_passphrase_key_works_too(alice, settings):
     settings.CONSOLE_SECRETS_KEY = "a long passphrase, not a Fernet key"
-    secrets.set_secret(alice[1], "hooks", "value")
-    assert secrets.reveal(alice[1], "hooks") == "value"
+    secrets.set_secret(alice.workspace, "hooks", "value")
+    assert secrets.reveal(alice.workspace, "hooks") == "value"
 
 
 def test_an_exported_workflow_names_the_secret_and_never_holds_its_value(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     secrets.set_secret(workspace, "hooks", "the-signing-value")
     step = {
         "id": "hook",
@@ -100,7 +100,7 @@ def test_an_exported_workflow_names_the_secret_and_never_holds_its_value(alice):
 
 
 def test_changing_the_key_with_the_old_one_second_and_rotating(alice, settings):
-    workspace = alice[1]
+    workspace = alice.workspace
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.CONSOLE_SECRETS_KEY = old
     secrets.set_secret(workspace, "hooks", "kept-value")
@@ -118,9 +118,9 @@ def test_changing_the_key_with_the_old_one_second_and_rotating(alice, settings):
 
 def test_secrets_stored_before_a_key_was_configured_stay_readable(alice, settings):
     settings.CONSOLE_SECRETS_KEY = ""
-    secrets.set_secret(alice[1], "hooks", "early-value")
+    secrets.set_secret(alice.workspace, "hooks", "early-value")
     settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
-    assert secrets.reveal(alice[1], "hooks") == "early-value"
+    assert secrets.reveal(alice.workspace, "hooks") == "early-value"
     call_command("rotate_secrets", stdout=StringIO())
     key = settings.CONSOLE_SECRETS_KEY
     assert Fernet(key).decrypt(Secret.objects.get().ciphertext.encode()) == b"early-value"
@@ -128,7 +128,7 @@ def test_secrets_stored_before_a_key_was_configured_stay_readable(alice, setting
 
 def test_rotation_reports_what_no_key_can_read(alice, settings):
     settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
-    secrets.set_secret(alice[1], "hooks", "lost")
+    secrets.set_secret(alice.workspace, "hooks", "lost")
     settings.CONSOLE_SECRETS_KEY = Fernet.generate_key().decode()
     with pytest.raises(CommandError, match="1 secrets could not be read"):
         call_command("rotate_secrets", stdout=StringIO())

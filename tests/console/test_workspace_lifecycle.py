@@ -31,12 +31,12 @@ def test_a_workspace_needs_a_name(alice_client, alice):
 def test_an_owner_renames_the_workspace(alice_client, alice):
     alice_client.post(reverse("workspaces:rename"), {"name": "Acme Corp"})
 
-    alice[1].refresh_from_db()
-    assert alice[1].name == "Acme Corp"
+    alice.workspace.refresh_from_db()
+    assert alice.workspace.name == "Acme Corp"
 
 
 def test_the_delete_page_says_what_goes(alice_client, alice):
-    make_entry(alice[1], invoice("D-1"))
+    make_entry(alice.workspace, invoice("D-1"))
 
     response = alice_client.get(reverse("workspaces:manage"))
 
@@ -54,30 +54,30 @@ def flow_with_job(workspace, status):
 
 
 def test_deleting_is_refused_while_a_job_runs(alice_client, alice):
-    flow_with_job(alice[1], Status.RUN)
+    flow_with_job(alice.workspace, Status.RUN)
 
     response = alice_client.post(reverse("workspaces:delete"), {"confirm_name": "Acme"})
 
     assert response.status_code == 409
     assert b"still queued or running" in response.content
-    assert Workspace.objects.filter(pk=alice[1].pk).exists()
+    assert Workspace.objects.filter(pk=alice.workspace.pk).exists()
 
 
 def test_deleting_needs_the_name_typed(alice_client, alice):
     response = alice_client.post(reverse("workspaces:delete"), {"confirm_name": "acme?"})
 
     assert response.status_code == 400
-    assert Workspace.objects.filter(pk=alice[1].pk).exists()
+    assert Workspace.objects.filter(pk=alice.workspace.pk).exists()
 
 
 def test_deleting_takes_everything_in_it_and_nothing_else(alice_client, alice, bob):
-    flow_with_job(alice[1], Status.OK)
-    make_entry(bob[1], invoice("B-1"))
+    flow_with_job(alice.workspace, Status.OK)
+    make_entry(bob.workspace, invoice("B-1"))
 
     response = alice_client.post(reverse("workspaces:delete"), {"confirm_name": "Acme"})
 
     assert response.url == reverse("home")
-    assert not Workspace.objects.filter(pk=alice[1].pk).exists()
+    assert not Workspace.objects.filter(pk=alice.workspace.pk).exists()
     assert Job.objects.count() == 0
-    assert list(Entry.objects.values_list("workspace_id", flat=True)) == [bob[1].pk]
+    assert list(Entry.objects.values_list("workspace_id", flat=True)) == [bob.workspace.pk]
     assert alice_client.get(reverse("silo:list")).status_code == 403  # no workspace left

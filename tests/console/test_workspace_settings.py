@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("loopback_receivers")
 
 @pytest.fixture
 def workspace(alice):
-    return alice[1]
+    return alice.workspace
 
 
 def test_the_page_lists_secret_names_and_never_values(alice_client, workspace):
@@ -89,13 +89,13 @@ def test_members_look_but_only_owners_change(client, workspace):
 
 def test_another_workspace_sees_and_changes_none_of_it(client, workspace, bob):
     secrets.set_secret(workspace, "hooks", SECRET_VALUE)
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     assert b"<code>hooks</code>" not in client.get("/settings/").content
     client.post("/settings/secrets/delete/", {"name": "hooks"})
     client.post("/settings/secrets/", {"name": "hooks", "value": "bob's"})
     assert secrets.reveal(workspace, "hooks") == SECRET_VALUE
-    assert secrets.reveal(bob[1], "hooks") == "bob's"
+    assert secrets.reveal(bob.workspace, "hooks") == "bob's"
 
 
 def test_anonymous_users_go_to_the_login_page(client, workspace):
@@ -106,7 +106,7 @@ def test_anonymous_users_go_to_the_login_page(client, workspace):
 
 def test_posts_need_the_csrf_token(alice, workspace):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(alice[0])
+    client.force_login(alice.user)
     assert client.post("/settings/secrets/", {"name": "a", "value": "b"}).status_code == 403
     assert secrets.names(workspace) == []
 

@@ -11,17 +11,17 @@ def join(user, name):
 
 
 def test_the_switcher_lists_only_my_workspaces(alice_client, alice, bob):
-    join(alice[0], "Beta")
+    join(alice.user, "Beta")
 
     response = alice_client.get(reverse("silo:list"))
 
     names = [workspace.name for workspace in response.context["my_workspaces"]]
     assert names == ["Acme", "Beta"]
-    assert response.context["current_workspace"] == alice[1]
+    assert response.context["current_workspace"] == alice.workspace
 
 
 def test_switching_changes_the_current_workspace(alice_client, alice):
-    beta = join(alice[0], "Beta")
+    beta = join(alice.user, "Beta")
 
     response = alice_client.post(reverse("switch_workspace"), {"workspace": beta.pk})
 
@@ -33,7 +33,7 @@ def test_switching_changes_the_current_workspace(alice_client, alice):
 
 
 def test_switching_returns_to_a_page_on_this_site_only(alice_client, alice):
-    beta = join(alice[0], "Beta")
+    beta = join(alice.user, "Beta")
     switch = reverse("switch_workspace")
 
     stay = alice_client.post(switch, {"workspace": beta.pk, "next": "/silo/"})
@@ -44,10 +44,10 @@ def test_switching_returns_to_a_page_on_this_site_only(alice_client, alice):
 
 
 def test_switching_to_a_workspace_i_am_not_in_is_404(alice_client, alice, bob):
-    response = alice_client.post(reverse("switch_workspace"), {"workspace": bob[1].pk})
+    response = alice_client.post(reverse("switch_workspace"), {"workspace": bob.workspace.pk})
 
     assert response.status_code == 404
-    assert alice_client.get(reverse("silo:list")).context["current_workspace"] == alice[1]
+    assert alice_client.get(reverse("silo:list")).context["current_workspace"] == alice.workspace
 
 
 def test_switching_needs_a_post(alice_client, alice):
@@ -55,13 +55,13 @@ def test_switching_needs_a_post(alice_client, alice):
 
 
 def test_losing_a_membership_falls_back_to_another_workspace(alice_client, alice):
-    beta = join(alice[0], "Beta")
+    beta = join(alice.user, "Beta")
     alice_client.post(reverse("switch_workspace"), {"workspace": beta.pk})
 
     Membership.objects.filter(workspace=beta).delete()
 
     response = alice_client.get(reverse("silo:list"))
-    assert response.context["current_workspace"] == alice[1]
+    assert response.context["current_workspace"] == alice.workspace
 
 
 def test_a_user_without_a_workspace_is_told_so(client, django_user_model):

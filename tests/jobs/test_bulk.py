@@ -17,7 +17,7 @@ def no_wake(settings):
 @pytest.fixture
 def flow(alice):
     made, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "Register all",
             "schema": "bill/invoice",
@@ -34,8 +34,8 @@ def add_entries(workspace, doc, state, n):
 def test_the_confirmation_says_how_many_entries_and_starts_them(
     alice_client, alice, flow, invoice_doc
 ):
-    add_entries(alice[1], invoice_doc, "draft", 3)
-    add_entries(alice[1], invoice_doc, "sent", 2)
+    add_entries(alice.workspace, invoice_doc, "draft", 3)
+    add_entries(alice.workspace, invoice_doc, "sent", 2)
 
     page = alice_client.get(f"/jobs/bulk/?state=draft&workflow={flow.pk}").content.decode()
     assert "on <strong>3</strong> bill/invoice entries" in page
@@ -63,7 +63,7 @@ def test_the_confirmation_says_how_many_entries_and_starts_them(
 def test_a_count_that_changed_since_the_confirmation_starts_nothing(
     alice_client, alice, flow, invoice_doc
 ):
-    add_entries(alice[1], invoice_doc, "draft", 2)
+    add_entries(alice.workspace, invoice_doc, "draft", 2)
     response = alice_client.post(
         "/jobs/bulk/start/", {"state": "draft", "workflow": flow.pk, "expected": 5}, follow=True
     )
@@ -73,16 +73,16 @@ def test_a_count_that_changed_since_the_confirmation_starts_nothing(
 
 def test_too_wide_a_filter_is_refused(alice, flow, invoice_doc, monkeypatch):
     monkeypatch.setattr(bulk, "LIMIT", 2)
-    add_entries(alice[1], invoice_doc, "draft", 3)
+    add_entries(alice.workspace, invoice_doc, "draft", 3)
     with pytest.raises(bulk.BulkError, match="More than 2 entries match"):
-        bulk.start(alice[1], flow, {"state": "draft"})
+        bulk.start(alice.workspace, flow, {"state": "draft"})
     assert not Job.objects.exists()
 
 
 def test_bob_cannot_run_alices_workflow_or_see_her_batch(client, alice, bob, flow, invoice_doc):
-    add_entries(alice[1], invoice_doc, "draft", 1)
-    batch = bulk.start(alice[1], flow, {})
-    client.force_login(bob[0])
+    add_entries(alice.workspace, invoice_doc, "draft", 1)
+    batch = bulk.start(alice.workspace, flow, {})
+    client.force_login(bob.user)
 
     assert client.get(f"/jobs/bulk/{batch.pk}/").status_code == 404
     assert client.get(f"/jobs/bulk/{batch.pk}/progress/").status_code == 404
@@ -93,7 +93,7 @@ def test_bob_cannot_run_alices_workflow_or_see_her_batch(client, alice, bob, flo
 def test_the_confirmation_can_save_the_filter_as_a_schedule(alice_client, alice, flow, invoice_doc):
     from jobs.models import Trigger
 
-    add_entries(alice[1], invoice_doc, "draft", 1)
+    add_entries(alice.workspace, invoice_doc, "draft", 1)
     page = alice_client.get(f"/jobs/bulk/?state=draft&workflow={flow.pk}").content.decode()
     assert 'aria-label="Schedule"' in page
 

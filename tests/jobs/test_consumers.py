@@ -91,15 +91,15 @@ def test_a_visitor_who_is_not_logged_in_is_refused(alice):
 
 
 def test_alice_hears_her_job_being_created_and_run(client, alice):
-    entry, workflow = setup_invoice(alice[1])
+    entry, workflow = setup_invoice(alice.workspace)
     created = []
 
     def run_a_job():
-        job, _ = create_job(alice[1], workflow, entry=entry)
+        job, _ = create_job(alice.workspace, workflow, entry=entry)
         created.append(job)
         engine.run_in_process(job)
 
-    hello, messages, quiet = listen("/ws/live/", session_cookie(client, alice[0]), run_a_job, 3)
+    hello, messages, quiet = listen("/ws/live/", session_cookie(client, alice.user), run_a_job, 3)
 
     job = created[0]
     # Created, claimed with its first step begun, finished.
@@ -111,16 +111,16 @@ def test_alice_hears_her_job_being_created_and_run(client, alice):
 
 
 def test_a_job_socket_hears_only_that_job(client, alice):
-    entry, workflow = setup_invoice(alice[1])
-    watched, _ = create_job(alice[1], workflow, entry=entry)
-    other, _ = create_job(alice[1], workflow, entry=entry)
+    entry, workflow = setup_invoice(alice.workspace)
+    watched, _ = create_job(alice.workspace, workflow, entry=entry)
+    other, _ = create_job(alice.workspace, workflow, entry=entry)
 
     def cancel_both():
         engine.cancel(other)
         engine.cancel(watched)
 
     path = f"/ws/live/jobs/{watched.pk}/"
-    _, messages, quiet = listen(path, session_cookie(client, alice[0]), cancel_both, 1)
+    _, messages, quiet = listen(path, session_cookie(client, alice.user), cancel_both, 1)
 
     assert messages == [
         {
@@ -134,37 +134,39 @@ def test_a_job_socket_hears_only_that_job(client, alice):
 
 
 def test_bob_cannot_open_a_socket_on_alices_job_or_entry(client, alice, bob):
-    entry, workflow = setup_invoice(alice[1])
-    job, _ = create_job(alice[1], workflow, entry=entry)
-    cookie = session_cookie(client, bob[0])
+    entry, workflow = setup_invoice(alice.workspace)
+    job, _ = create_job(alice.workspace, workflow, entry=entry)
+    cookie = session_cookie(client, bob.user)
 
     for path in (f"/ws/live/jobs/{job.pk}/", f"/ws/live/entries/{entry.pk}/"):
         _, accepted, _ = connect(path, cookie)
         assert not accepted, path
-    _, accepted, _ = connect(f"/ws/live/jobs/{job.pk}/", session_cookie(client, alice[0]))
+    _, accepted, _ = connect(f"/ws/live/jobs/{job.pk}/", session_cookie(client, alice.user))
     assert accepted
 
 
 def test_bob_hears_nothing_of_alices_jobs(client, alice, bob):
-    entry, workflow = setup_invoice(alice[1])
+    entry, workflow = setup_invoice(alice.workspace)
 
     def alice_runs_a_job():
-        job, _ = create_job(alice[1], workflow, entry=entry)
+        job, _ = create_job(alice.workspace, workflow, entry=entry)
         engine.cancel(job)
 
-    communicator_messages = listen("/ws/live/", session_cookie(client, bob[0]), alice_runs_a_job, 0)
+    communicator_messages = listen(
+        "/ws/live/", session_cookie(client, bob.user), alice_runs_a_job, 0
+    )
     _, messages, quiet = communicator_messages
     assert messages == [] and quiet
 
 
 def test_a_page_that_reconnects_is_sent_what_it_missed(client, alice):
-    entry, workflow = setup_invoice(alice[1])
-    first, _ = create_job(alice[1], workflow, entry=entry)
-    seen = live.last_change_id(alice[1].pk)
+    entry, workflow = setup_invoice(alice.workspace)
+    first, _ = create_job(alice.workspace, workflow, entry=entry)
+    seen = live.last_change_id(alice.workspace.pk)
     engine.cancel(first)  # while the page was away
-    second, _ = create_job(alice[1], workflow, entry=entry)
+    second, _ = create_job(alice.workspace, workflow, entry=entry)
 
-    cookie = session_cookie(client, alice[0]).encode()
+    cookie = session_cookie(client, alice.user).encode()
 
     async def reconnect():
         path = f"/ws/live/?since={seen}"
@@ -182,7 +184,7 @@ def test_a_page_that_reconnects_is_sent_what_it_missed(client, alice):
         (str(first.pk), "CANCEL"),
         (str(second.pk), "QUEUED"),
     ]
-    assert hello == {"hello": live.last_change_id(alice[1].pk)}
+    assert hello == {"hello": live.last_change_id(alice.workspace.pk)}
 
 
 def test_the_feed_forgets_changes_older_than_a_day(alice):
@@ -192,10 +194,10 @@ def test_the_feed_forgets_changes_older_than_a_day(alice):
 
     from jobs.models import Change
 
-    entry, workflow = setup_invoice(alice[1])
-    old, _ = create_job(alice[1], workflow, entry=entry)
+    entry, workflow = setup_invoice(alice.workspace)
+    old, _ = create_job(alice.workspace, workflow, entry=entry)
     engine.cancel(old)
-    recent, _ = create_job(alice[1], workflow, entry=entry)
+    recent, _ = create_job(alice.workspace, workflow, entry=entry)
     first_recent = Change.objects.filter(job_id=recent.pk).order_by("id").first().id
     Change.objects.filter(id__lt=first_recent).update(at=timezone.now() - timedelta(days=2))
 
@@ -206,8 +208,8 @@ def test_the_feed_forgets_changes_older_than_a_day(alice):
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (make test's second pass)")
 def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
     """channels-redis waits 5 s per blocking receive; the socket must survive it idle."""
-    cookie = session_cookie(client, alice[0]).encode()
-    entry, workflow = setup_invoice(alice[1])
+    cookie = session_cookie(client, alice.user).encode()
+    entry, workflow = setup_invoice(alice.workspace)
 
     async def idle_then_hear():
         from asgiref.sync import sync_to_async
@@ -216,7 +218,7 @@ def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
         assert (await communicator.connect(timeout=5))[0]
         await communicator.receive_json_from(timeout=5)  # hello
         await asyncio.sleep(7)
-        await sync_to_async(create_job)(alice[1], workflow, entry=entry)
+        await sync_to_async(create_job)(alice.workspace, workflow, entry=entry)
         while "change" not in (message := await communicator.receive_json_from(timeout=5)):
             pass
         await communicator.disconnect()
@@ -234,7 +236,7 @@ def test_a_socket_that_dies_while_connecting_lets_the_relay_go(client, alice, mo
 
     monkeypatch.setattr(consumers.LiveConsumer, "_catch_up", closed_meanwhile)
     monkeypatch.setattr(live, "pushes", lambda: False)  # the relay, as on SQLite
-    cookie = session_cookie(client, alice[0]).encode()
+    cookie = session_cookie(client, alice.user).encode()
 
     async def open_and_die():
         communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
@@ -249,7 +251,7 @@ def test_a_socket_that_dies_while_connecting_lets_the_relay_go(client, alice, mo
 @pytest.mark.parametrize("leaves", ["removed from the workspace", "deactivated"])
 def test_a_socket_closes_when_its_user_leaves_the_workspace(client, alice, monkeypatch, leaves):
     monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
-    cookie = session_cookie(client, alice[0]).encode()
+    cookie = session_cookie(client, alice.user).encode()
 
     async def leave_then_listen():
         from asgiref.sync import sync_to_async
@@ -258,11 +260,11 @@ def test_a_socket_closes_when_its_user_leaves_the_workspace(client, alice, monke
         assert (await communicator.connect(timeout=5))[0]
         await communicator.receive_json_from(timeout=5)  # hello
         if leaves == "deactivated":
-            await sync_to_async(type(alice[0]).objects.filter(pk=alice[0].pk).update)(
+            await sync_to_async(type(alice.user).objects.filter(pk=alice.user.pk).update)(
                 is_active=False
             )
         else:
-            await sync_to_async(Membership.objects.filter(user=alice[0]).delete)()
+            await sync_to_async(Membership.objects.filter(user=alice.user).delete)()
         while (output := await communicator.receive_output(timeout=5))["type"] != (
             "websocket.close"
         ):
@@ -279,7 +281,7 @@ def test_the_relay_picks_up_a_change_committed_after_a_newer_one(alice):
 
     def change(change_id):
         return Change.objects.create(
-            id=change_id, workspace=alice[1], job_id=uuid.uuid4(), status="RUN"
+            id=change_id, workspace=alice.workspace, job_id=uuid.uuid4(), status="RUN"
         )
 
     relay = live.Relay()
@@ -294,19 +296,19 @@ def test_the_relay_picks_up_a_change_committed_after_a_newer_one(alice):
 def test_an_entry_socket_hears_a_persons_change_and_a_job_socket_does_not(client, alice):
     from silo.services import update_entry
 
-    entry, workflow = setup_invoice(alice[1])
-    job, _ = create_job(alice[1], workflow, entry=entry)
-    cookie = session_cookie(client, alice[0])
+    entry, workflow = setup_invoice(alice.workspace)
+    job, _ = create_job(alice.workspace, workflow, entry=entry)
+    cookie = session_cookie(client, alice.user)
 
     def edit():
-        update_entry(entry, state="sent", actor=alice[0])
+        update_entry(entry, state="sent", actor=alice.user)
 
     _, messages, quiet = listen(f"/ws/live/entries/{entry.pk}/", cookie, edit, 1)
     assert messages[0]["job"] is None and messages[0]["entry"] == str(entry.pk)
     assert quiet
 
     def edit_again():
-        update_entry(entry, state="registered", actor=alice[0])
+        update_entry(entry, state="registered", actor=alice.user)
 
     _, messages, quiet = listen(f"/ws/live/jobs/{job.pk}/", cookie, edit_again, 0)
     assert quiet
@@ -340,7 +342,7 @@ def test_a_socket_closes_when_the_session_behind_it_ends(client, alice, monkeypa
     from django.utils import timezone
 
     monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
-    cookie = session_cookie(client, alice[0]).encode()
+    cookie = session_cookie(client, alice.user).encode()
 
     def ending():
         if ends == "logout":
@@ -351,18 +353,18 @@ def test_a_socket_closes_when_the_session_behind_it_ends(client, alice, monkeypa
             from django.test import Client
 
             elsewhere = Client()
-            elsewhere.force_login(alice[0])
+            elsewhere.force_login(alice.user)
             elsewhere.post("/account/sessions/end/")
         else:
-            alice[0].set_password("a new one entirely")
-            alice[0].save()
+            alice.user.set_password("a new one entirely")
+            alice.user.save()
 
     assert _closed_after(cookie, ending) == {"type": "websocket.close", "code": 4401}
 
 
 def test_a_socket_stays_open_while_its_session_lasts(client, alice, monkeypatch):
     monkeypatch.setattr(consumers, "SWEEP_S", 0.1)
-    cookie = session_cookie(client, alice[0]).encode()
+    cookie = session_cookie(client, alice.user).encode()
 
     async def listen_through_sweeps():
         communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])

@@ -27,10 +27,10 @@ def claim_and_run():
 
 def test_a_wait_parks_the_job_and_frees_the_worker(alice):
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {"name": "w", "schema": "bill/invoice", "steps": [ok("a"), wait("w", 60), ok("b")]},
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     claim_and_run()
     job.refresh_from_db()
     assert job.status == Status.WAIT
@@ -41,21 +41,21 @@ def test_a_wait_parks_the_job_and_frees_the_worker(alice):
 
 
 def test_a_wait_ends_when_it_is_due(alice):
-    job = run_flow(alice[1], [ok("a"), wait("w", 3600), ok("b")])
+    job = run_flow(alice.workspace, [ok("a"), wait("w", 3600), ok("b")])
     assert executed(job) == ["a", "w", "b"]
     assert job.status == Status.OK
 
 
 def test_a_retry_waits_with_backoff_then_runs_again(alice):
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "r",
             "schema": "bill/invoice",
             "steps": [ok("a", transient=1, retry={"max_attempts": 3, "backoff_s": 10})],
         },
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     before = timezone.now()
     claim_and_run()
     after = timezone.now()
@@ -73,9 +73,9 @@ def test_a_retry_waits_with_backoff_then_runs_again(alice):
 
 def test_cancel_while_waiting_starts_no_further_step(alice):
     workflow, _ = create_workflow(
-        alice[1], {"name": "c", "schema": "bill/invoice", "steps": [wait("w", 60), ok("b")]}
+        alice.workspace, {"name": "c", "schema": "bill/invoice", "steps": [wait("w", 60), ok("b")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     claim_and_run()
     assert engine.cancel(job)
     Job.objects.filter(pk=job.pk).update(due_at=timezone.now())
@@ -95,22 +95,22 @@ def test_cancel_during_a_step_keeps_its_outcome_and_runs_nothing_after(alice):
             return Outcome.ok(message="did the work")
 
     register(CancelsItsJob)
-    job = run_flow(alice[1], [ok("a"), {"id": "x", "provider": "test.cancels"}, ok("b")])
+    job = run_flow(alice.workspace, [ok("a"), {"id": "x", "provider": "test.cancels"}, ok("b")])
     assert job.status == Status.CANCEL
     assert executed(job) == ["a", "x"]
     assert job.intents.get(step_id="x").message == "did the work"
 
 
 def test_a_finished_job_cannot_be_cancelled(alice):
-    job = run_flow(alice[1], [ok("a")])
+    job = run_flow(alice.workspace, [ok("a")])
     assert not engine.cancel(job)
     assert Job.objects.get(pk=job.pk).status == Status.OK
 
 
 def test_config_templates_see_args_doc_entry_and_job(alice, invoice_doc):
-    entry, _ = create_entry(alice[1], invoice_doc, key="inv-1")
+    entry, _ = create_entry(alice.workspace, invoice_doc, key="inv-1")
     message = "{{ args.who }} {{ doc.supplier.name }} {{ entry.key }} {{ job.id }}"
-    job = run_flow(alice[1], [ok("a", message=message)], args={"who": "Ann"}, entry=entry)
+    job = run_flow(alice.workspace, [ok("a", message=message)], args={"who": "Ann"}, entry=entry)
     assert (
         job.intents.get().message == f"Ann {invoice_doc['doc']['supplier']['name']} inv-1 {job.id}"
     )
@@ -118,7 +118,7 @@ def test_config_templates_see_args_doc_entry_and_job(alice, invoice_doc):
 
 def test_rescue_templates_see_the_fault(alice):
     job = run_flow(
-        alice[1],
+        alice.workspace,
         [ko("a", code="E1", message="boom")],
         [ok("r", message="{{ fault.step_id }} {{ fault.code }} {{ fault.message }}")],
     )
@@ -136,7 +136,7 @@ def test_rescue_templates_see_the_fault(alice):
     ],
 )
 def test_templates_reach_only_the_data(alice, template):
-    job = run_flow(alice[1], [ok("a", message=template, next=[block("KO", ok("caught"))])])
+    job = run_flow(alice.workspace, [ok("a", message=template, next=[block("KO", ok("caught"))])])
     intent = job.intents.get(step_id="a")
     assert not any(
         leak in intent.message for leak in ("<class", "<function", "dict_items", "<built")
@@ -146,36 +146,38 @@ def test_templates_reach_only_the_data(alice, template):
 
 def test_a_job_runs_the_version_current_when_it_was_created(alice):
     workflow, _ = create_workflow(
-        alice[1], {"name": "p", "schema": "bill/invoice", "steps": [ok("v1")]}
+        alice.workspace, {"name": "p", "schema": "bill/invoice", "steps": [ok("v1")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     save_version(
         workflow, {"name": "p", "schema": "bill/invoice", "steps": [ok("v2")]}, expected_version=1
     )
     assert executed(finish(job)) == ["v1"]
-    later, _ = create_job(alice[1], workflow, args={"k": "v"})
+    later, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     assert executed(finish(later)) == ["v2"]
 
 
 def test_a_workflow_runs_only_on_entries_of_its_schema(alice):
     party, _ = create_entry(
-        alice[1], {"$schema": "https://gobl.org/draft-0/org/party", "name": "Acme"}
+        alice.workspace, {"$schema": "https://gobl.org/draft-0/org/party", "name": "Acme"}
     )
     workflow, _ = create_workflow(
-        alice[1], {"name": "s", "schema": "bill/invoice", "steps": [ok("a")]}
+        alice.workspace, {"name": "s", "schema": "bill/invoice", "steps": [ok("a")]}
     )
     with pytest.raises(JobError, match="bill/invoice"):
-        create_job(alice[1], workflow, entry=party)
+        create_job(alice.workspace, workflow, entry=party)
     with pytest.raises(JobError, match="at least one argument"):
-        create_job(alice[1], workflow)
-    job, _ = create_job(alice[1], workflow, args={"only": "args"})
+        create_job(alice.workspace, workflow)
+    job, _ = create_job(alice.workspace, workflow, args={"only": "args"})
     assert finish(job).status == Status.OK
 
 
 def test_the_same_key_gives_the_same_job(alice):
-    workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
-    first, created = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
-    again, created_again = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
+    workflow, _ = create_workflow(
+        alice.workspace, {"name": "k", "schema": "bill/invoice", "steps": []}
+    )
+    first, created = create_job(alice.workspace, workflow, args={"a": "1"}, key="order-7")
+    again, created_again = create_job(alice.workspace, workflow, args={"a": "1"}, key="order-7")
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
 
@@ -183,10 +185,12 @@ def test_the_same_key_gives_the_same_job(alice):
 def test_the_same_key_with_other_args_is_a_conflict(alice):
     from jobs.services import JobConflict
 
-    workflow, _ = create_workflow(alice[1], {"name": "k", "schema": "bill/invoice", "steps": []})
-    first, _ = create_job(alice[1], workflow, args={"a": "1"}, key="order-7")
+    workflow, _ = create_workflow(
+        alice.workspace, {"name": "k", "schema": "bill/invoice", "steps": []}
+    )
+    first, _ = create_job(alice.workspace, workflow, args={"a": "1"}, key="order-7")
     with pytest.raises(JobConflict) as conflict:
-        create_job(alice[1], workflow, args={"a": "2"}, key="order-7")
+        create_job(alice.workspace, workflow, args={"a": "2"}, key="order-7")
     assert conflict.value.differs == ["args"]
     first.refresh_from_db()
     assert first.args == {"a": "1"}
@@ -209,7 +213,7 @@ def test_steps_receive_a_stable_idempotency_key(alice):
 
     register(Records)
     job = run_flow(
-        alice[1],
+        alice.workspace,
         [{"id": "s1", "provider": "test.records", "retry": {"max_attempts": 5, "backoff_s": 0}}],
     )
     assert seen == [f"{job.id}:s1"] * 3
@@ -226,7 +230,7 @@ def test_legacy_jumps_run_as_the_flat_form_meant(alice):
         ok("b"),
         ok("c"),
     ]
-    job = run_flow(alice[1], steps)
+    job = run_flow(alice.workspace, steps)
     assert [i.provider for i in job.intents.order_by("seq")] == [
         "simulate.outcome",
         "flow.goto",
@@ -250,7 +254,7 @@ def test_legacy_timeout_and_skip_become_codes(alice):
         ok("e"),
         ok("f"),
     ]
-    job = run_flow(alice[1], steps)
+    job = run_flow(alice.workspace, steps)
     # a KO timeout jumps to d; d's SKIP jump carries "stop", which ends the job there.
     assert executed(job)[0] == "a" and executed(job)[2] == "d"
     assert len(executed(job)) == 4
@@ -260,7 +264,7 @@ def test_legacy_timeout_and_skip_become_codes(alice):
 def test_a_jump_loop_ends_at_the_step_limit(alice, monkeypatch):
     monkeypatch.setattr(engine, "MAX_INTENTS", 12)
     steps = [ok("a", next=[{"status": "OK", "step_id": "a"}])]
-    job = run_flow(alice[1], steps)
+    job = run_flow(alice.workspace, steps)
     assert job.status == Status.KO
     assert job.faults[-1]["code"] == "step_limit"
     assert job.intents.count() == 12
@@ -268,9 +272,9 @@ def test_a_jump_loop_ends_at_the_step_limit(alice, monkeypatch):
 
 def test_a_job_whose_worker_keeps_dying_ends_ko(alice):
     workflow, _ = create_workflow(
-        alice[1], {"name": "d", "schema": "bill/invoice", "steps": [ok("a")]}
+        alice.workspace, {"name": "d", "schema": "bill/invoice", "steps": [ok("a")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     Job.objects.filter(pk=job.pk).update(
         status=Status.RUN, lease_until=timezone.now(), recoveries=engine.MAX_RECOVERIES
     )
@@ -281,9 +285,10 @@ def test_a_job_whose_worker_keeps_dying_ends_ko(alice):
 
 def test_an_abandoned_job_resumes_at_its_step(alice):
     workflow, _ = create_workflow(
-        alice[1], {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b"), ok("c")]}
+        alice.workspace,
+        {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b"), ok("c")]},
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     claimed, token = engine.claim()
     # The worker ran "a", committed, began "b", then died: its lease runs out.
     engine.run_step(claimed, token)
@@ -306,8 +311,10 @@ def test_a_step_keeps_the_lease_while_it_covers_the_next_step_and_renews_it_othe
 
     register(Slow)
     steps = [ok("a"), ok("b"), {"id": "slow", "provider": "test.slow"}]
-    workflow, _ = create_workflow(alice[1], {"name": "l", "schema": "bill/invoice", "steps": steps})
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    workflow, _ = create_workflow(
+        alice.workspace, {"name": "l", "schema": "bill/invoice", "steps": steps}
+    )
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     claimed, token = engine.claim()
     lease = Job.objects.get(pk=job.pk).lease_until
 
@@ -329,9 +336,9 @@ def test_a_step_keeps_the_lease_while_it_covers_the_next_step_and_renews_it_othe
 
 def test_a_job_run_in_process_after_its_worker_died_counts_a_recovery_too(alice):
     workflow, _ = create_workflow(
-        alice[1], {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
+        alice.workspace, {"name": "r", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     claimed, token = engine.claim()
     engine.run_step(claimed, token)  # ran "a", began "b", then its worker died
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
@@ -351,8 +358,10 @@ def test_a_claimed_job_holds_a_lease_that_covers_its_first_step(alice):
 
     register(SlowFirst)
     steps = [{"id": "slow", "provider": "test.slow_first"}]
-    workflow, _ = create_workflow(alice[1], {"name": "s", "schema": "bill/invoice", "steps": steps})
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    workflow, _ = create_workflow(
+        alice.workspace, {"name": "s", "schema": "bill/invoice", "steps": steps}
+    )
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     before = timezone.now()
     claimed, _ = engine.claim()
     assert Job.objects.get(pk=job.pk).lease_until >= before + timedelta(seconds=310)
@@ -368,16 +377,18 @@ def test_an_action_that_crashes_is_a_ko_not_a_dead_worker(alice):
             raise RuntimeError("bug in the action")
 
     register(Crashes)
-    job = run_flow(alice[1], [{"id": "x", "provider": "test.crashes"}], [ok("r")])
+    job = run_flow(alice.workspace, [{"id": "x", "provider": "test.crashes"}], [ok("r")])
     assert job.status == Status.KO
     assert job.faults[0]["code"] == "error" and "bug in the action" in job.faults[0]["message"]
     assert executed(job) == ["x", "r"]
 
 
 def test_silo_state_sets_the_entry_state(alice, invoice_doc):
-    entry, _ = create_entry(alice[1], invoice_doc)
+    entry, _ = create_entry(alice.workspace, invoice_doc)
     job = run_flow(
-        alice[1], [{"id": "s", "provider": "silo.state", "config": {"state": "sent"}}], entry=entry
+        alice.workspace,
+        [{"id": "s", "provider": "silo.state", "config": {"state": "sent"}}],
+        entry=entry,
     )
     entry.refresh_from_db()
     assert job.status == Status.OK and entry.state == "sent"
@@ -399,9 +410,9 @@ def test_silo_state_sets_the_entry_state(alice, invoice_doc):
     ],
 )
 def test_if_compare(alice, invoice_doc, path, operator, value, code):
-    entry, _ = create_entry(alice[1], invoice_doc)
+    entry, _ = create_entry(alice.workspace, invoice_doc)
     job = run_flow(
-        alice[1],
+        alice.workspace,
         [
             {
                 "id": "c",
@@ -417,9 +428,9 @@ def test_if_compare(alice, invoice_doc, path, operator, value, code):
 
 def test_a_step_whose_action_was_uninstalled_ends_ko(alice, action_registry):
     workflow, _ = create_workflow(
-        alice[1], {"name": "u", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
+        alice.workspace, {"name": "u", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"k": "v"})
+    job, _ = create_job(alice.workspace, workflow, args={"k": "v"})
     action_registry.uninstall("simulate.outcome")
     job = finish(job)
     assert job.status == Status.KO

@@ -33,7 +33,7 @@ def first(queries, table):
     ],
 )
 def test_the_feed_mark_is_read_before_the_data(alice_client, alice, page, table):
-    workspace = alice[1]
+    workspace = alice.workspace
     entry, _ = create_entry(workspace, load_gobl("es-invoice-es-es-freelance.json"))
     workflow, _ = create_workflow(workspace, FLOW)
     job, _ = create_job(workspace, workflow, entry=entry)

@@ -153,13 +153,13 @@ CASES = [
     ("steps", "rescue", "expected", "status"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_semantics(alice, steps, rescue, expected, status):
-    job = run_flow(alice[1], steps, rescue)
+    job = run_flow(alice.workspace, steps, rescue)
     assert executed(job) == expected
     assert job.status == status
 
 
 def test_every_attempt_is_recorded_and_the_last_transient_code_is_the_outcome(alice):
-    job = run_flow(alice[1], [ok("a", transient=9, retry=FAST)])
+    job = run_flow(alice.workspace, [ok("a", transient=9, retry=FAST)])
     intent = job.intents.get()
     assert [(e.index, e.status, e.code) for e in intent.events.all()] == [
         (1, "RETRY", "simulated"),
@@ -178,7 +178,8 @@ def test_every_attempt_is_recorded_and_the_last_transient_code_is_the_outcome(al
 
 def test_the_outcome_code_and_message_are_kept(alice):
     job = run_flow(
-        alice[1], [ko("a", code="E42", message="Tax agency said no", next=[block("KO", ok("h"))])]
+        alice.workspace,
+        [ko("a", code="E42", message="Tax agency said no", next=[block("KO", ok("h"))])],
     )
     intent = job.intents.get(step_id="a")
     assert (intent.status, intent.code, intent.message) == ("KO", "E42", "Tax agency said no")

@@ -29,7 +29,7 @@ from workflows import templating
 def test_a_template_over_its_budget_ends_the_step_ko_at_once(alice, template):
     started = time.monotonic()
 
-    job = run_flow(alice[1], [ok("a", message=template, next=[block("KO", ok("caught"))])])
+    job = run_flow(alice.workspace, [ok("a", message=template, next=[block("KO", ok("caught"))])])
 
     assert time.monotonic() - started < 10  # seconds, not the minutes of a lease
     intent = job.intents.get(step_id="a")
@@ -42,13 +42,13 @@ def test_a_template_over_its_budget_ends_the_step_ko_at_once(alice, template):
 def test_the_budget_leaves_honest_templates_alone(alice, invoice_doc):
     from silo.services import create_entry
 
-    entry, _ = create_entry(alice[1], invoice_doc)
+    entry, _ = create_entry(alice.workspace, invoice_doc)
     template = (
         "{{ doc.supplier.name }}: {% for line in doc.lines %}{{ line.item.name }}"
         "{% if not loop.last %}, {% endif %}{% endfor %} ({{ doc.lines|length }})"
     )
 
-    job = run_flow(alice[1], [ok("a", message=template)], entry=entry)
+    job = run_flow(alice.workspace, [ok("a", message=template)], entry=entry)
 
     intent = job.intents.get(step_id="a")
     assert intent.status == "OK"
@@ -56,7 +56,7 @@ def test_the_budget_leaves_honest_templates_alone(alice, invoice_doc):
 
 
 def test_a_long_message_is_stored_cut_with_a_marker(alice, alice_client):
-    job = run_flow(alice[1], [ok("a", message="{{ 'x' * 90000 }}")])
+    job = run_flow(alice.workspace, [ok("a", message="{{ 'x' * 90000 }}")])
 
     intent = job.intents.get(step_id="a")
     assert intent.status == "OK"
@@ -69,7 +69,7 @@ def test_a_long_message_is_stored_cut_with_a_marker(alice, alice_client):
 
 
 def test_a_message_the_stores_cannot_hold_is_a_template_error(alice):
-    job = run_flow(alice[1], [ok("a", message="{{ '\\ud800' }}")])
+    job = run_flow(alice.workspace, [ok("a", message="{{ '\\ud800' }}")])
 
     intent = job.intents.get(step_id="a")
     assert (intent.status, intent.code) == ("KO", "template_error")

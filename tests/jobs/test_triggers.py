@@ -30,10 +30,10 @@ def set_state(step_id, state):
 
 
 def test_an_upload_starts_the_workflow_set_to_run_on_creation(alice_client, alice, invoice_doc):
-    flow = workflow(alice[1], "Register", set_state("s", "registered"))
-    Trigger.objects.create(workspace=alice[1], workflow=flow, kind="created")
+    flow = workflow(alice.workspace, "Register", set_state("s", "registered"))
+    Trigger.objects.create(workspace=alice.workspace, workflow=flow, kind="created")
 
-    entry, _ = create_entry(alice[1], invoice_doc, source="upload")
+    entry, _ = create_entry(alice.workspace, invoice_doc, source="upload")
 
     job = Job.objects.get(entry=entry)
     assert job.workflow == flow
@@ -45,9 +45,11 @@ def test_an_upload_starts_the_workflow_set_to_run_on_creation(alice_client, alic
 
 
 def test_entering_a_state_starts_the_workflow_waiting_for_it(alice, invoice_doc):
-    flow = workflow(alice[1], "Send", set_state("s", "sent"))
-    Trigger.objects.create(workspace=alice[1], workflow=flow, kind="state", state="registered")
-    entry, _ = create_entry(alice[1], invoice_doc)
+    flow = workflow(alice.workspace, "Send", set_state("s", "sent"))
+    Trigger.objects.create(
+        workspace=alice.workspace, workflow=flow, kind="state", state="registered"
+    )
+    entry, _ = create_entry(alice.workspace, invoice_doc)
 
     update_entry(entry, state="processing")
     assert not Job.objects.exists()
@@ -61,9 +63,11 @@ def test_entering_a_state_starts_the_workflow_waiting_for_it(alice, invoice_doc)
 
 def test_a_jobs_own_state_change_never_starts_its_workflow_again(alice, invoice_doc):
     # The workflow moves entries to "registered" and runs when one enters "registered".
-    flow = workflow(alice[1], "Loop", set_state("s", "registered"))
-    Trigger.objects.create(workspace=alice[1], workflow=flow, kind="state", state="registered")
-    entry, _ = create_entry(alice[1], invoice_doc)
+    flow = workflow(alice.workspace, "Loop", set_state("s", "registered"))
+    Trigger.objects.create(
+        workspace=alice.workspace, workflow=flow, kind="state", state="registered"
+    )
+    entry, _ = create_entry(alice.workspace, invoice_doc)
 
     update_entry(entry, state="registered")  # a person's change: starts it once
     first = Job.objects.get(entry=entry)
@@ -74,11 +78,11 @@ def test_a_jobs_own_state_change_never_starts_its_workflow_again(alice, invoice_
 
 
 def test_two_workflows_triggering_each_other_stop(alice, invoice_doc):
-    a = workflow(alice[1], "A", set_state("s", "sent"))
-    b = workflow(alice[1], "B", set_state("s", "registered"))
-    Trigger.objects.create(workspace=alice[1], workflow=a, kind="state", state="registered")
-    Trigger.objects.create(workspace=alice[1], workflow=b, kind="state", state="sent")
-    entry, _ = create_entry(alice[1], invoice_doc)
+    a = workflow(alice.workspace, "A", set_state("s", "sent"))
+    b = workflow(alice.workspace, "B", set_state("s", "registered"))
+    Trigger.objects.create(workspace=alice.workspace, workflow=a, kind="state", state="registered")
+    Trigger.objects.create(workspace=alice.workspace, workflow=b, kind="state", state="sent")
+    entry, _ = create_entry(alice.workspace, invoice_doc)
 
     update_entry(entry, state="registered")
     for _ in range(10):
@@ -93,11 +97,11 @@ def test_two_workflows_triggering_each_other_stop(alice, invoice_doc):
 
 
 def test_a_schedule_runs_over_its_saved_filter_once_per_period(alice, invoice_doc):
-    flow = workflow(alice[1], "Nightly", set_state("s", "sent"))
+    flow = workflow(alice.workspace, "Nightly", set_state("s", "sent"))
     for state in ("registered", "registered", "draft"):
-        create_entry(alice[1], invoice_doc, state=state)
+        create_entry(alice.workspace, invoice_doc, state=state)
     schedule = Trigger.objects.create(
-        workspace=alice[1],
+        workspace=alice.workspace,
         workflow=flow,
         kind="schedule",
         every_minutes=60,
@@ -117,14 +121,14 @@ def test_a_schedule_runs_over_its_saved_filter_once_per_period(alice, invoice_do
 
 
 def test_a_paused_trigger_does_nothing(alice, invoice_doc):
-    flow = workflow(alice[1], "Register", set_state("s", "registered"))
-    Trigger.objects.create(workspace=alice[1], workflow=flow, kind="created", enabled=False)
-    create_entry(alice[1], invoice_doc)
+    flow = workflow(alice.workspace, "Register", set_state("s", "registered"))
+    Trigger.objects.create(workspace=alice.workspace, workflow=flow, kind="created", enabled=False)
+    create_entry(alice.workspace, invoice_doc)
     assert not Job.objects.exists()
 
 
 def test_the_triggers_page_adds_pauses_and_removes(alice_client, alice):
-    flow = workflow(alice[1], "Register", set_state("s", "registered"))
+    flow = workflow(alice.workspace, "Register", set_state("s", "registered"))
 
     refused = alice_client.post(
         "/jobs/automatic/", {"workflow": flow.pk, "kind": "schedule", "every_minutes": ""}
@@ -148,9 +152,9 @@ def test_the_triggers_page_adds_pauses_and_removes(alice_client, alice):
 
 
 def test_bob_can_neither_see_nor_touch_alices_triggers(client, alice, bob):
-    flow = workflow(alice[1], "Alice secret flow", set_state("s", "registered"))
-    trigger = Trigger.objects.create(workspace=alice[1], workflow=flow, kind="created")
-    client.force_login(bob[0])
+    flow = workflow(alice.workspace, "Alice secret flow", set_state("s", "registered"))
+    trigger = Trigger.objects.create(workspace=alice.workspace, workflow=flow, kind="created")
+    client.force_login(bob.user)
 
     assert "Alice secret flow" not in client.get("/jobs/automatic/").content.decode()
     assert client.post(f"/jobs/automatic/{trigger.pk}/toggle/").status_code == 404
@@ -161,15 +165,17 @@ def test_bob_can_neither_see_nor_touch_alices_triggers(client, alice, bob):
 
 
 def test_an_entry_a_job_stores_does_not_restart_that_jobs_workflow(alice, invoice_doc):
-    importer = workflow(alice[1], "Import", set_state("s", "registered"))
-    checker = workflow(alice[1], "Check", set_state("s", "sent"))
+    importer = workflow(alice.workspace, "Import", set_state("s", "registered"))
+    checker = workflow(alice.workspace, "Check", set_state("s", "sent"))
     for flow in (importer, checker):
-        Trigger.objects.create(workspace=alice[1], workflow=flow, kind="created")
-    first, _ = create_entry(alice[1], invoice_doc, source="upload")
+        Trigger.objects.create(workspace=alice.workspace, workflow=flow, kind="created")
+    first, _ = create_entry(alice.workspace, invoice_doc, source="upload")
     importing = Job.objects.get(entry=first, workflow=importer)
 
     # What entry.fetch does inside a step of the importing job:
-    stored, _ = create_entry(alice[1], invoice_doc, source="entry.fetch", job_id=importing.pk)
+    stored, _ = create_entry(
+        alice.workspace, invoice_doc, source="entry.fetch", job_id=importing.pk
+    )
 
     started = Job.objects.filter(entry=stored)
     assert [j.workflow for j in started] == [checker]

@@ -26,7 +26,7 @@ def test_an_entry_an_action_adopts_stays_the_jobs(alice, action_registry):
     from jobs.services import create_job
 
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "import",
             "schema": "bill/invoice",
@@ -37,7 +37,7 @@ def test_an_entry_an_action_adopts_stays_the_jobs(alice, action_registry):
             ],
         },
     )
-    job, _ = create_job(alice[1], workflow, args={"doc": "es-invoice-es-es-freelance.json"})
+    job, _ = create_job(alice.workspace, workflow, args={"doc": "es-invoice-es-es-freelance.json"})
     job = finish(job)
     stored = Job.objects.get(pk=job.pk)
     assert stored.status == "OK"

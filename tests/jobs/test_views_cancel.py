@@ -23,7 +23,7 @@ def cancel(client, job):
 
 def test_cancelling_a_waiting_job_ends_it_and_no_step_starts_after(alice_client, alice):
     job = start(
-        alice[1],
+        alice.workspace,
         [{"id": "pause", "provider": "delay.wait", "config": {"seconds": 3600}}, ok("after")],
     )
     engine.run(*engine.claim())
@@ -42,7 +42,7 @@ def test_cancelling_a_waiting_job_ends_it_and_no_step_starts_after(alice_client,
 
 
 def test_cancelling_a_finished_job_changes_nothing(alice_client, alice):
-    job = finish(start(alice[1], [ok("a")]))
+    job = finish(start(alice.workspace, [ok("a")]))
 
     response = cancel(alice_client, job)
 
@@ -51,7 +51,7 @@ def test_cancelling_a_finished_job_changes_nothing(alice_client, alice):
 
 
 def test_cancel_is_a_post(alice_client, alice):
-    job = start(alice[1], [ok("a")])
+    job = start(alice.workspace, [ok("a")])
 
     assert alice_client.get(reverse("jobs:cancel", args=[job.pk])).status_code == 405
     assert Job.objects.get(pk=job.pk).status == Status.QUEUED

@@ -40,10 +40,10 @@ def shown(response):
 
 
 def test_jobs_are_listed_newest_first_with_their_workflow_and_entry(alice_client, alice):
-    workflow = make_workflow(alice[1], "Issue and send")
-    entry = make_entry(alice[1], invoice("INV-5"))
-    older = create_job(alice[1], workflow, entry=entry, trigger="console")[0]
-    newer = create_job(alice[1], workflow, args={"a": "b"})[0]
+    workflow = make_workflow(alice.workspace, "Issue and send")
+    entry = make_entry(alice.workspace, invoice("INV-5"))
+    older = create_job(alice.workspace, workflow, entry=entry, trigger="console")[0]
+    newer = create_job(alice.workspace, workflow, args={"a": "b"})[0]
     Job.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
     response = history(alice_client)
@@ -55,11 +55,14 @@ def test_jobs_are_listed_newest_first_with_their_workflow_and_entry(alice_client
 
 
 def test_filters_by_status_workflow_and_entry(alice_client, alice):
-    issue, remind = make_workflow(alice[1], "Issue"), make_workflow(alice[1], "Remind")
-    entry = make_entry(alice[1])
-    failed = make_jobs(alice[1], issue, 2, status=Status.KO)
-    reminders = make_jobs(alice[1], remind, 3)
-    on_entry = create_job(alice[1], issue, entry=entry)[0]
+    issue, remind = (
+        make_workflow(alice.workspace, "Issue"),
+        make_workflow(alice.workspace, "Remind"),
+    )
+    entry = make_entry(alice.workspace)
+    failed = make_jobs(alice.workspace, issue, 2, status=Status.KO)
+    reminders = make_jobs(alice.workspace, remind, 3)
+    on_entry = create_job(alice.workspace, issue, entry=entry)[0]
 
     assert set(shown(history(alice_client, status="KO"))) == {j.pk for j in failed}
     assert set(shown(history(alice_client, workflow=remind.pk))) == {j.pk for j in reminders}
@@ -69,11 +72,11 @@ def test_filters_by_status_workflow_and_entry(alice_client, alice):
 
 
 def test_filters_by_date_range_including_both_days(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     now = timezone.now()
     days = {}
     for days_ago in (0, 3, 10):
-        (job,) = make_jobs(alice[1], workflow, 1, created_at=now - timedelta(days=days_ago))
+        (job,) = make_jobs(alice.workspace, workflow, 1, created_at=now - timedelta(days=days_ago))
         days[days_ago] = job.pk
     today = now.date()
 
@@ -91,7 +94,7 @@ def test_filters_by_date_range_including_both_days(alice_client, alice):
 
 
 def test_nonsense_filters_are_ignored(alice_client, alice):
-    jobs = make_jobs(alice[1], make_workflow(alice[1]), 2)
+    jobs = make_jobs(alice.workspace, make_workflow(alice.workspace), 2)
 
     response = history(
         alice_client,
@@ -108,8 +111,8 @@ def test_nonsense_filters_are_ignored(alice_client, alice):
 
 
 def test_rows_do_not_load_documents_or_definitions(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    create_job(alice[1], workflow, entry=make_entry(alice[1]))
+    workflow = make_workflow(alice.workspace)
+    create_job(alice.workspace, workflow, entry=make_entry(alice.workspace))
 
     with CaptureQueriesContext(connection) as queries:
         history(alice_client)
@@ -119,8 +122,8 @@ def test_rows_do_not_load_documents_or_definitions(alice_client, alice):
 
 
 def test_walking_the_pages_shows_every_job_once_without_offset_or_count(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    make_jobs(alice[1], workflow, 2 * selectors.PAGE_SIZE + 3, created_at=timezone.now())
+    workflow = make_workflow(alice.workspace)
+    make_jobs(alice.workspace, workflow, 2 * selectors.PAGE_SIZE + 3, created_at=timezone.now())
     seen, params, pages = [], {"workflow": workflow.pk}, 0
 
     while True:
@@ -141,8 +144,8 @@ def test_walking_the_pages_shows_every_job_once_without_offset_or_count(alice_cl
 
 
 def test_only_the_first_page_refreshes_itself(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    make_jobs(alice[1], workflow, selectors.PAGE_SIZE + 1)
+    workflow = make_workflow(alice.workspace)
+    make_jobs(alice.workspace, workflow, selectors.PAGE_SIZE + 1)
 
     first = history(alice_client, status="QUEUED")
     older = history(alice_client, status="QUEUED", cursor=first.context["page"].next_cursor)
@@ -153,7 +156,7 @@ def test_only_the_first_page_refreshes_itself(alice_client, alice):
 
 
 def test_an_htmx_refresh_returns_only_the_table(alice_client, alice):
-    (job,) = make_jobs(alice[1], make_workflow(alice[1]), 1)
+    (job,) = make_jobs(alice.workspace, make_workflow(alice.workspace), 1)
 
     response = alice_client.get(reverse("jobs:history"), headers={"HX-Request": "true"})
 
@@ -173,14 +176,14 @@ def test_a_running_jobs_row_shows_the_step_it_is_on(alice_client, alice, setting
 
     settings.JOBS_WAKE_WORKERS = False
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "Two",
             "schema": "bill/invoice",
             "steps": [ok("first"), {"id": "later", "provider": "delay.wait", "config": {}}],
         },
     )
-    job, _ = create_job(alice[1], workflow, args={"a": "b"})
+    job, _ = create_job(alice.workspace, workflow, args={"a": "b"})
     engine.run(*engine.claim())  # runs "first", then parks on "later"
 
     row = alice_client.get(reverse("jobs:row", args=[job.pk])).content.decode()
@@ -189,10 +192,13 @@ def test_a_running_jobs_row_shows_the_step_it_is_on(alice_client, alice, setting
 
 
 def test_a_new_job_is_fetched_as_its_row_alone_if_it_matches_the_filters(alice_client, alice, bob):
-    issue, remind = make_workflow(alice[1], "Issue"), make_workflow(alice[1], "Remind")
-    (issued,) = make_jobs(alice[1], issue, 1)
-    (reminded,) = make_jobs(alice[1], remind, 1)
-    (bobs,) = make_jobs(bob[1], make_workflow(bob[1]), 1)
+    issue, remind = (
+        make_workflow(alice.workspace, "Issue"),
+        make_workflow(alice.workspace, "Remind"),
+    )
+    (issued,) = make_jobs(alice.workspace, issue, 1)
+    (reminded,) = make_jobs(alice.workspace, remind, 1)
+    (bobs,) = make_jobs(bob.workspace, make_workflow(bob.workspace), 1)
     page = history(alice_client, workflow=str(issue.pk)).content.decode()
     rows_url = reverse("jobs:history_rows") + f"?workflow={issue.pk}"
     assert f'data-live-rows="{rows_url}"' in page.replace("&amp;", "&")
@@ -207,16 +213,16 @@ def test_a_new_job_is_fetched_as_its_row_alone_if_it_matches_the_filters(alice_c
 
 
 def test_search_finds_jobs_by_the_documents_code_party_or_tax_id(alice_client, alice, bob):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     acme = make_entry(
-        alice[1], invoice("INV-77", supplier="Northwind Traders", tax_id="ESB98602642")
+        alice.workspace, invoice("INV-77", supplier="Northwind Traders", tax_id="ESB98602642")
     )
-    other = make_entry(alice[1], invoice("INV-88"))
-    on_acme = create_job(alice[1], workflow, entry=acme)[0]
-    create_job(alice[1], workflow, entry=other)
-    create_job(alice[1], workflow, args={"a": "b"})  # no document: never found
-    bobs = make_entry(bob[1], invoice("INV-77"))
-    create_job(bob[1], make_workflow(bob[1]), entry=bobs)
+    other = make_entry(alice.workspace, invoice("INV-88"))
+    on_acme = create_job(alice.workspace, workflow, entry=acme)[0]
+    create_job(alice.workspace, workflow, entry=other)
+    create_job(alice.workspace, workflow, args={"a": "b"})  # no document: never found
+    bobs = make_entry(bob.workspace, invoice("INV-77"))
+    create_job(bob.workspace, make_workflow(bob.workspace), entry=bobs)
 
     assert shown(history(alice_client, q="  inv-77 ")) == [on_acme.pk]
     assert shown(history(alice_client, q="NORTHWIND")) == [on_acme.pk]

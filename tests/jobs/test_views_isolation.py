@@ -41,9 +41,9 @@ def test_bobs_jobs_never_show_in_alices_history(alice_client, bobs_job):
 
 def test_alices_own_job_is_hers(alice_client, alice, bobs_job):
     workflow, _ = create_workflow(
-        alice[1], {"name": "Alice flow", "schema": "bill/invoice", "steps": [ok("a")]}
+        alice.workspace, {"name": "Alice flow", "schema": "bill/invoice", "steps": [ok("a")]}
     )
-    job, _ = create_job(alice[1], workflow, args={"a": "b"})
+    job, _ = create_job(alice.workspace, workflow, args={"a": "b"})
 
     assert alice_client.get(reverse("jobs:detail", args=[job.pk])).status_code == 200
     assert [

@@ -25,10 +25,10 @@ def job_page(client, job):
 
 
 def test_a_finished_job_shows_its_steps_and_every_attempt(alice_client, alice):
-    entry = make_entry(alice[1], invoice("INV-9"))
+    entry = make_entry(alice.workspace, invoice("INV-9"))
     job = finish(
         start(
-            alice[1],
+            alice.workspace,
             [ok("validate", transient=2, message="Looks right"), ok("send", code="sent")],
             entry=entry,
         )
@@ -55,7 +55,7 @@ def test_a_finished_job_shows_its_steps_and_every_attempt(alice_client, alice):
 def test_rescue_steps_and_faults_are_marked(alice_client, alice):
     job = finish(
         start(
-            alice[1],
+            alice.workspace,
             [ko("post", code="500", message="Server said no")],
             rescue=[ok("tell")],
             args={"order": "42"},
@@ -72,7 +72,11 @@ def test_rescue_steps_and_faults_are_marked(alice_client, alice):
 
 def test_a_handled_ko_is_a_step_but_not_a_fault(alice_client, alice):
     job = finish(
-        start(alice[1], [ko("check", code="no", next=[block("KO", ok("fix"))])], args={"a": "b"})
+        start(
+            alice.workspace,
+            [ko("check", code="no", next=[block("KO", ok("fix"))])],
+            args={"a": "b"},
+        )
     )
 
     html = job_page(alice_client, job).content.decode()
@@ -83,7 +87,7 @@ def test_a_handled_ko_is_a_step_but_not_a_fault(alice_client, alice):
 
 
 def test_a_waiting_step_says_when_it_tries_again(alice_client, alice):
-    job = start(alice[1], [ok("flaky", transient=1)], args={"a": "b"})
+    job = start(alice.workspace, [ok("flaky", transient=1)], args={"a": "b"})
     engine.run(*engine.claim())
 
     response = alice_client.get(reverse("jobs:timeline", args=[job.pk]))
@@ -97,7 +101,7 @@ def test_a_waiting_step_says_when_it_tries_again(alice_client, alice):
 
 
 def test_the_timeline_stops_polling_once_the_job_has_ended(alice_client, alice):
-    job = finish(start(alice[1], [ok("a")], args={"a": "b"}))
+    job = finish(start(alice.workspace, [ok("a")], args={"a": "b"}))
 
     html = alice_client.get(reverse("jobs:timeline", args=[job.pk])).content.decode()
 
@@ -106,7 +110,7 @@ def test_the_timeline_stops_polling_once_the_job_has_ended(alice_client, alice):
 
 
 def test_a_queued_job_waits_for_a_worker(alice_client, alice):
-    job = start(alice[1], [ok("a")], args={"a": "b"})
+    job = start(alice.workspace, [ok("a")], args={"a": "b"})
 
     html = job_page(alice_client, job).content.decode()
 
@@ -114,7 +118,7 @@ def test_a_queued_job_waits_for_a_worker(alice_client, alice):
 
 
 def test_durations_read_like_durations(alice_client, alice):
-    job = finish(start(alice[1], [ok("a")], args={"a": "b"}))
+    job = finish(start(alice.workspace, [ok("a")], args={"a": "b"}))
     started = timezone.now() - timedelta(minutes=3, seconds=7)
     Job.objects.filter(pk=job.pk).update(started_at=started, completed_at=timezone.now())
 

@@ -38,7 +38,7 @@ def test_rerun_on_the_pinned_version_runs_the_same_definition(alice_client, alic
     assert again.version.number == 1
     assert (again.entry, again.args, again.tags) == (job.entry, {"n": "1"}, ["t"])
     assert again.trigger == f"rerun of {str(job.pk)[:8]} on version 1"
-    assert again.created_by == alice[0] and again.status == Status.QUEUED
+    assert again.created_by == alice.user and again.status == Status.QUEUED
     assert f"rerun of {str(job.pk)[:8]} on version 1" in response.content.decode()
     assert [i.step_id for i in finish(again).intents.all()] == ["old"]
 

@@ -23,11 +23,11 @@ def run(client, entry, workflow_id):
 
 
 def test_the_panel_offers_only_live_workflows_of_the_entrys_schema(alice_client, alice, bob):
-    entry = make_entry(alice[1])
-    make_workflow(alice[1], "Issue and send")
-    make_workflow(alice[1], "Register party", schema="org/party")
-    Workflow.objects.filter(pk=make_workflow(alice[1], "Old issue").pk).update(archived=True)
-    make_workflow(bob[1], "Bob's issue")
+    entry = make_entry(alice.workspace)
+    make_workflow(alice.workspace, "Issue and send")
+    make_workflow(alice.workspace, "Register party", schema="org/party")
+    Workflow.objects.filter(pk=make_workflow(alice.workspace, "Old issue").pk).update(archived=True)
+    make_workflow(bob.workspace, "Bob's issue")
 
     response = panel(alice_client, entry)
 
@@ -38,9 +38,9 @@ def test_the_panel_offers_only_live_workflows_of_the_entrys_schema(alice_client,
 
 
 def test_searching_narrows_the_workflows_by_name(alice_client, alice):
-    entry = make_entry(alice[1])
-    make_workflow(alice[1], "Issue and send")
-    make_workflow(alice[1], "Send reminder")
+    entry = make_entry(alice.workspace)
+    make_workflow(alice.workspace, "Issue and send")
+    make_workflow(alice.workspace, "Send reminder")
 
     response = panel(alice_client, entry, q="  REMIND ")
 
@@ -52,8 +52,8 @@ def test_searching_narrows_the_workflows_by_name(alice_client, alice):
 
 
 def test_running_a_workflow_creates_a_console_job_and_links_to_it(alice_client, alice):
-    entry = make_entry(alice[1])
-    workflow = make_workflow(alice[1], "Issue and send")
+    entry = make_entry(alice.workspace)
+    workflow = make_workflow(alice.workspace, "Issue and send")
 
     response = run(alice_client, entry, workflow.pk)
 
@@ -62,7 +62,7 @@ def test_running_a_workflow_creates_a_console_job_and_links_to_it(alice_client, 
         workflow,
         entry,
         "console",
-        alice[0],
+        alice.user,
     )
     assert job.version.number == 1
     assert reverse("jobs:detail", args=[job.pk]) in response.content.decode()
@@ -70,9 +70,9 @@ def test_running_a_workflow_creates_a_console_job_and_links_to_it(alice_client, 
 
 def test_the_run_form_posts_with_the_csrf_token(client, alice):
     client.handler.enforce_csrf_checks = True
-    client.force_login(alice[0])
-    entry = make_entry(alice[1])
-    workflow = make_workflow(alice[1], "Issue and send")
+    client.force_login(alice.user)
+    entry = make_entry(alice.workspace)
+    workflow = make_workflow(alice.workspace, "Issue and send")
 
     assert run(client, entry, workflow.pk).status_code == 403
     html = panel(client, entry).content.decode()
@@ -87,8 +87,8 @@ def test_the_run_form_posts_with_the_csrf_token(client, alice):
 
 
 def test_a_refused_job_is_explained_in_the_panel(alice_client, alice):
-    entry = make_entry(alice[1])
-    party_workflow = make_workflow(alice[1], "Register party", schema="org/party")
+    entry = make_entry(alice.workspace)
+    party_workflow = make_workflow(alice.workspace, "Register party", schema="org/party")
 
     response = run(alice_client, entry, party_workflow.pk)
 
@@ -98,8 +98,8 @@ def test_a_refused_job_is_explained_in_the_panel(alice_client, alice):
 
 
 def test_no_pick_a_bad_id_or_bobs_workflow_asks_to_pick_one(alice_client, alice, bob):
-    entry = make_entry(alice[1])
-    bobs = make_workflow(bob[1], "Bob's issue")
+    entry = make_entry(alice.workspace)
+    bobs = make_workflow(bob.workspace, "Bob's issue")
 
     for picked in ("", "not-a-uuid", bobs.pk):
         response = run(alice_client, entry, picked)
@@ -109,7 +109,7 @@ def test_no_pick_a_bad_id_or_bobs_workflow_asks_to_pick_one(alice_client, alice,
 
 
 def test_without_a_workflow_the_panel_says_so(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     html = panel(alice_client, entry).content.decode()
 

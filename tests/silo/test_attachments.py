@@ -14,7 +14,7 @@ def download(client, attachment, **params):
 
 
 def test_the_attachments_tab_lists_name_size_type_and_hash(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     add_attachment(entry, "invoice.pdf", PDF)
     add_attachment(entry, "notes.txt", b"hello")
 
@@ -28,7 +28,7 @@ def test_the_attachments_tab_lists_name_size_type_and_hash(alice_client, alice):
 
 
 def test_a_pdf_is_previewed_inline_in_a_frame(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     pdf = add_attachment(entry, "invoice.pdf", PDF)
 
     response = alice_client.get(reverse("silo:entry", args=[entry.pk]), {"tab": "attachments"})
@@ -38,7 +38,7 @@ def test_a_pdf_is_previewed_inline_in_a_frame(alice_client, alice):
 
 
 def test_download_serves_the_file_as_an_attachment(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     attachment = add_attachment(entry, "facture été.pdf", PDF)
 
     response = download(alice_client, attachment)
@@ -51,7 +51,7 @@ def test_download_serves_the_file_as_an_attachment(alice_client, alice):
 
 
 def test_inline_serves_a_pdf_for_the_browser_to_show(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     attachment = add_attachment(entry, "invoice.pdf", PDF)
 
     response = download(alice_client, attachment, inline="1")
@@ -61,7 +61,7 @@ def test_inline_serves_a_pdf_for_the_browser_to_show(alice_client, alice):
 
 
 def test_other_files_are_never_served_inline(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     attachment = add_attachment(entry, "page.html", b"<script>alert(1)</script>")
 
     response = download(alice_client, attachment, inline="1")
@@ -71,8 +71,8 @@ def test_other_files_are_never_served_inline(alice_client, alice):
 
 
 def test_an_attachment_of_another_entry_is_a_404(alice_client, alice):
-    entry = make_entry(alice[1])
-    other = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
+    other = make_entry(alice.workspace)
     attachment = add_attachment(entry, "invoice.pdf", PDF)
 
     url = reverse("silo:attachment", args=[other.pk, attachment.pk])
@@ -81,7 +81,7 @@ def test_an_attachment_of_another_entry_is_a_404(alice_client, alice):
 
 
 def test_a_file_missing_from_storage_is_a_404(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     attachment = add_attachment(entry, "invoice.pdf", PDF)
     attachment.file.storage.delete(attachment.file.name)
 
@@ -89,7 +89,7 @@ def test_a_file_missing_from_storage_is_a_404(alice_client, alice):
 
 
 def test_no_attachments_says_so(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:entry", args=[entry.pk]), {"tab": "attachments"})
 

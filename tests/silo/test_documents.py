@@ -24,7 +24,7 @@ def test_a_payment_shows_its_total():
 
 
 def test_a_tax_identity_is_found_by_its_tax_id(alice):
-    entry, _ = create_entry(alice[1], load_gobl("es-tax-identity.json"))
+    entry, _ = create_entry(alice.workspace, load_gobl("es-tax-identity.json"))
 
     assert entry.code == "ESB98602642"
     assert "esb98602642" in entry.search_text

@@ -10,7 +10,7 @@ def edit(client, entry, **fields):
 
 
 def test_the_entry_page_has_a_state_and_meta_form_with_the_version(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     update_entry(entry, meta={"erp": "42", "owner": "finance"})
 
     html = alice_client.get(reverse("silo:entry", args=[entry.pk])).content.decode()
@@ -21,7 +21,7 @@ def test_the_entry_page_has_a_state_and_meta_form_with_the_version(alice_client,
 
 
 def test_changing_state_and_meta(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = edit(alice_client, entry, state="sent", meta="erp = 42\n\nowner=a=b\n", version=1)
 
@@ -35,7 +35,7 @@ def test_changing_state_and_meta(alice_client, alice):
 
 
 def test_a_stale_version_is_a_conflict_and_writes_nothing(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     update_entry(entry, state="processing")  # someone else, meanwhile
     activity = Activity.objects.count()
 
@@ -50,7 +50,7 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(alice_client, alice):
 
 
 def test_a_meta_line_without_equals_is_refused(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = edit(alice_client, entry, state="draft", meta="just text", version=1)
 
@@ -60,7 +60,7 @@ def test_a_meta_line_without_equals_is_refused(alice_client, alice):
 
 
 def test_an_unknown_state_is_refused(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = edit(alice_client, entry, state="lost", meta="", version=1)
 
@@ -69,7 +69,7 @@ def test_an_unknown_state_is_refused(alice_client, alice):
 
 
 def test_a_missing_version_is_refused(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = edit(alice_client, entry, state="sent", meta="")
 
@@ -78,7 +78,7 @@ def test_a_missing_version_is_refused(alice_client, alice):
 
 
 def test_saving_without_changes_writes_nothing(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = edit(alice_client, entry, state="draft", meta="", version=1)
 

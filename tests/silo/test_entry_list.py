@@ -10,8 +10,8 @@ def titles(response):
 
 
 def test_the_list_shows_entries_newest_first_with_their_columns(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1", supplier="Old Supplier"))
-    make_entry(alice[1], invoice("INV-2", supplier="New Supplier", customer="Some Customer"))
+    make_entry(alice.workspace, invoice("INV-1", supplier="Old Supplier"))
+    make_entry(alice.workspace, invoice("INV-2", supplier="New Supplier", customer="Some Customer"))
 
     response = alice_client.get(reverse("silo:list"))
 
@@ -28,8 +28,8 @@ def test_empty_silo_says_so(alice_client):
 
 
 def test_search_by_supplier_name_ignores_case(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1", supplier="Provide One S.L."))
-    make_entry(alice[1], invoice("INV-2", supplier="Other Company"))
+    make_entry(alice.workspace, invoice("INV-1", supplier="Provide One S.L."))
+    make_entry(alice.workspace, invoice("INV-2", supplier="Other Company"))
 
     response = alice_client.get(reverse("silo:list"), {"q": "provide ONE"})
 
@@ -37,8 +37,8 @@ def test_search_by_supplier_name_ignores_case(alice_client, alice):
 
 
 def test_search_by_customer_name(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1", customer="Globex Corporation"))
-    make_entry(alice[1], invoice("INV-2"))
+    make_entry(alice.workspace, invoice("INV-1", customer="Globex Corporation"))
+    make_entry(alice.workspace, invoice("INV-2"))
 
     response = alice_client.get(reverse("silo:list"), {"q": "globex"})
 
@@ -46,8 +46,8 @@ def test_search_by_customer_name(alice_client, alice):
 
 
 def test_search_by_accented_name(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1", supplier="MªF. Services Camí"))
-    make_entry(alice[1], invoice("INV-2"))
+    make_entry(alice.workspace, invoice("INV-1", supplier="MªF. Services Camí"))
+    make_entry(alice.workspace, invoice("INV-2"))
 
     response = alice_client.get(reverse("silo:list"), {"q": "CAMÍ"})
 
@@ -55,8 +55,8 @@ def test_search_by_accented_name(alice_client, alice):
 
 
 def test_search_by_code(alice_client, alice):
-    make_entry(alice[1], invoice("F-2024-0007"))
-    make_entry(alice[1], invoice("F-2024-0008"))
+    make_entry(alice.workspace, invoice("F-2024-0007"))
+    make_entry(alice.workspace, invoice("F-2024-0008"))
 
     response = alice_client.get(reverse("silo:list"), {"q": "2024-0007"})
 
@@ -64,8 +64,8 @@ def test_search_by_code(alice_client, alice):
 
 
 def test_search_by_tax_id_with_or_without_country(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1", tax_id="ESB98602642"))
-    make_entry(alice[1], invoice("INV-2", tax_id="ESA11111111"))
+    make_entry(alice.workspace, invoice("INV-1", tax_id="ESB98602642"))
+    make_entry(alice.workspace, invoice("INV-2", tax_id="ESA11111111"))
 
     for query in ("B98602642", "ESB98602642", "esb98602642"):
         response = alice_client.get(reverse("silo:list"), {"q": query})
@@ -73,7 +73,7 @@ def test_search_by_tax_id_with_or_without_country(alice_client, alice):
 
 
 def test_search_finds_a_party_by_its_tax_id(alice_client, alice):
-    make_entry(alice[1], load_gobl("es-party.json"))
+    make_entry(alice.workspace, load_gobl("es-party.json"))
 
     response = alice_client.get(reverse("silo:list"), {"q": "B98602642"})
 
@@ -81,7 +81,7 @@ def test_search_finds_a_party_by_its_tax_id(alice_client, alice):
 
 
 def test_no_match_says_so(alice_client, alice):
-    make_entry(alice[1])
+    make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:list"), {"q": "nothing like this"})
 
@@ -90,8 +90,8 @@ def test_no_match_says_so(alice_client, alice):
 
 
 def test_filter_by_schema(alice_client, alice):
-    make_entry(alice[1], invoice("INV-1"))
-    make_entry(alice[1], load_gobl("es-party.json"))
+    make_entry(alice.workspace, invoice("INV-1"))
+    make_entry(alice.workspace, load_gobl("es-party.json"))
 
     response = alice_client.get(reverse("silo:list"), {"schema": "org/party"})
 
@@ -99,10 +99,10 @@ def test_filter_by_schema(alice_client, alice):
 
 
 def test_filter_by_state_and_search_together(alice_client, alice):
-    sent = make_entry(alice[1], invoice("INV-1", supplier="Acme"))
-    make_entry(alice[1], invoice("INV-2", supplier="Acme"))
+    sent = make_entry(alice.workspace, invoice("INV-1", supplier="Acme"))
+    make_entry(alice.workspace, invoice("INV-2", supplier="Acme"))
     update_entry(sent, state=State.SENT)
-    other_sent = make_entry(alice[1], invoice("INV-3", supplier="Initech"))
+    other_sent = make_entry(alice.workspace, invoice("INV-3", supplier="Initech"))
     update_entry(other_sent, state=State.SENT)
 
     response = alice_client.get(reverse("silo:list"), {"state": "sent", "q": "acme"})
@@ -111,7 +111,7 @@ def test_filter_by_state_and_search_together(alice_client, alice):
 
 
 def test_an_unknown_filter_value_is_ignored(alice_client, alice):
-    make_entry(alice[1])
+    make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:list"), {"state": "bogus", "schema": "x/y"})
 
@@ -120,7 +120,7 @@ def test_an_unknown_filter_value_is_ignored(alice_client, alice):
 
 
 def test_htmx_gets_only_the_table(alice_client, alice):
-    make_entry(alice[1])
+    make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:list"), {"q": "inv"}, HTTP_HX_REQUEST="true")
 
@@ -131,7 +131,7 @@ def test_htmx_gets_only_the_table(alice_client, alice):
 
 
 def test_the_full_page_includes_search_filters_upload_and_table(alice_client, alice):
-    make_entry(alice[1])
+    make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:list"))
 
@@ -143,7 +143,7 @@ def test_the_full_page_includes_search_filters_upload_and_table(alice_client, al
 
 
 def test_names_are_escaped(alice_client, alice):
-    make_entry(alice[1], invoice("<b>X</b>", supplier="<script>alert(1)</script>"))
+    make_entry(alice.workspace, invoice("<b>X</b>", supplier="<script>alert(1)</script>"))
 
     html = alice_client.get(reverse("silo:list")).content.decode()
 

@@ -14,7 +14,7 @@ def page(client, entry, tab=None):
 
 def test_every_gobl_example_renders_as_a_document_and_as_json(alice_client, alice):
     assert len(EXAMPLES) > 130
-    entries = [create_entry(alice[1], load_gobl(name))[0] for name in EXAMPLES]
+    entries = [create_entry(alice.workspace, load_gobl(name))[0] for name in EXAMPLES]
 
     for name, entry in zip(EXAMPLES, entries, strict=True):
         document = page(alice_client, entry)
@@ -27,7 +27,7 @@ def test_every_gobl_example_renders_as_a_document_and_as_json(alice_client, alic
 
 
 def test_the_header_shows_title_schema_state_key_and_run_button(alice_client, alice):
-    entry = make_entry(alice[1], invoice("INV-77"), key="erp:77")
+    entry = make_entry(alice.workspace, invoice("INV-77"), key="erp:77")
 
     html = page(alice_client, entry).content.decode()
 
@@ -36,7 +36,7 @@ def test_the_header_shows_title_schema_state_key_and_run_button(alice_client, al
 
 
 def test_an_invoice_reads_like_an_invoice(alice_client, alice, invoice_doc):
-    entry = make_entry(alice[1], invoice_doc)
+    entry = make_entry(alice.workspace, invoice_doc)
 
     response = page(alice_client, entry)
 
@@ -62,13 +62,13 @@ def test_an_invoice_reads_like_an_invoice(alice_client, alice, invoice_doc):
 def test_notes_are_shown(alice_client, alice):
     doc = invoice()
     doc["doc"]["notes"] = [{"key": "general", "text": "Thanks for your business"}]
-    entry = make_entry(alice[1], doc)
+    entry = make_entry(alice.workspace, doc)
 
     assert "Thanks for your business" in page(alice_client, entry).content.decode()
 
 
 def test_a_party_shows_its_contact_details(alice_client, alice):
-    entry = make_entry(alice[1], load_gobl("es-party.json"))
+    entry = make_entry(alice.workspace, load_gobl("es-party.json"))
 
     html = page(alice_client, entry).content.decode()
 
@@ -77,7 +77,7 @@ def test_a_party_shows_its_contact_details(alice_client, alice):
 
 
 def test_other_schemas_show_their_fields(alice_client, alice):
-    entry = make_entry(alice[1], load_gobl("es-status-response.json"))
+    entry = make_entry(alice.workspace, load_gobl("es-status-response.json"))
 
     html = page(alice_client, entry).content.decode()
 
@@ -86,7 +86,7 @@ def test_other_schemas_show_their_fields(alice_client, alice):
 
 
 def test_the_json_tab_is_pretty_and_escaped(alice_client, alice):
-    entry = make_entry(alice[1], invoice(supplier="<img src=x onerror=alert(1)>"))
+    entry = make_entry(alice.workspace, invoice(supplier="<img src=x onerror=alert(1)>"))
 
     html = page(alice_client, entry, "json").content.decode()
 
@@ -97,7 +97,7 @@ def test_the_json_tab_is_pretty_and_escaped(alice_client, alice):
 
 
 def test_the_document_tab_escapes_document_text(alice_client, alice):
-    entry = make_entry(alice[1], invoice(supplier="<script>alert(1)</script>"))
+    entry = make_entry(alice.workspace, invoice(supplier="<script>alert(1)</script>"))
 
     html = page(alice_client, entry).content.decode()
 
@@ -105,7 +105,7 @@ def test_the_document_tab_escapes_document_text(alice_client, alice):
 
 
 def test_the_activity_tab_lists_newest_first_with_actor(alice_client, alice):
-    entry = make_entry(alice[1], actor=alice[0])
+    entry = make_entry(alice.workspace, actor=alice.user)
     alice_client.post(
         reverse("silo:edit", args=[entry.pk]), {"state": "sent", "meta": "", "version": 1}
     )
@@ -118,7 +118,7 @@ def test_the_activity_tab_lists_newest_first_with_actor(alice_client, alice):
 
 
 def test_an_unknown_tab_falls_back_to_the_document(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = page(alice_client, entry, "<nope>")
 
@@ -127,7 +127,7 @@ def test_an_unknown_tab_falls_back_to_the_document(alice_client, alice):
 
 
 def test_the_run_workflow_panel_says_there_is_no_workflow_yet(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
 
     response = alice_client.get(reverse("silo:run_panel", args=[entry.pk]))
 
@@ -155,7 +155,7 @@ def test_an_unknown_entry_is_a_404(alice_client):
 )
 def test_a_malformed_invoice_still_renders(alice_client, alice, broken):
     doc = {"$schema": "https://gobl.org/draft-0/bill/invoice", **broken}
-    entry = make_entry(alice[1], doc)
+    entry = make_entry(alice.workspace, doc)
 
     assert page(alice_client, entry).status_code == 200
     assert page(alice_client, entry, "json").status_code == 200

@@ -32,7 +32,7 @@ def make_many(workspace, count):
 
 
 def test_walking_all_pages_returns_every_entry_once(alice_client, alice):
-    make_many(alice[1], 2 * selectors.PAGE_SIZE + 7)
+    make_many(alice.workspace, 2 * selectors.PAGE_SIZE + 7)
 
     seen, pages = walk(alice_client)
 
@@ -43,7 +43,7 @@ def test_walking_all_pages_returns_every_entry_once(alice_client, alice):
 
 
 def test_entries_created_at_the_same_instant_are_not_lost(alice_client, alice):
-    make_many(alice[1], selectors.PAGE_SIZE + 20)
+    make_many(alice.workspace, selectors.PAGE_SIZE + 20)
     Entry.objects.update(created_at=timezone.now())
 
     seen, pages = walk(alice_client)
@@ -54,9 +54,9 @@ def test_entries_created_at_the_same_instant_are_not_lost(alice_client, alice):
 
 
 def test_pages_keep_the_search(alice_client, alice):
-    make_many(alice[1], selectors.PAGE_SIZE + 5)
+    make_many(alice.workspace, selectors.PAGE_SIZE + 5)
     for number in range(3):
-        create_entry(alice[1], invoice(f"OTHER-{number}", supplier="Somebody Else"))
+        create_entry(alice.workspace, invoice(f"OTHER-{number}", supplier="Somebody Else"))
 
     seen, pages = walk(alice_client, {"q": "acme"})
 
@@ -65,7 +65,7 @@ def test_pages_keep_the_search(alice_client, alice):
 
 
 def test_the_last_page_has_no_older_link_and_a_newest_link(alice_client, alice):
-    make_many(alice[1], selectors.PAGE_SIZE + 1)
+    make_many(alice.workspace, selectors.PAGE_SIZE + 1)
     first = alice_client.get(reverse("silo:list"))
 
     last = alice_client.get(reverse("silo:list"), {"cursor": first.context["page"].next_cursor})
@@ -77,7 +77,7 @@ def test_the_last_page_has_no_older_link_and_a_newest_link(alice_client, alice):
 
 
 def test_the_list_neither_counts_nor_offsets(alice_client, alice):
-    make_many(alice[1], selectors.PAGE_SIZE + 1)
+    make_many(alice.workspace, selectors.PAGE_SIZE + 1)
     cursor = alice_client.get(reverse("silo:list")).context["page"].next_cursor
 
     with CaptureQueriesContext(connection) as queries:
@@ -90,7 +90,7 @@ def test_the_list_neither_counts_nor_offsets(alice_client, alice):
 
 
 def test_a_garbled_cursor_starts_from_the_newest(alice_client, alice):
-    make_many(alice[1], 2)
+    make_many(alice.workspace, 2)
 
     response = alice_client.get(reverse("silo:list"), {"cursor": "not-a-cursor!"})
 

@@ -15,7 +15,7 @@ def load(*folders, workspace="acme"):
 
 
 def test_loads_the_shared_examples_then_changes_nothing_on_a_second_run(alice):
-    workspace = alice[1]
+    workspace = alice.workspace
     examples = list(GOBL_DIR.glob("*.json"))
 
     out, _ = load()
@@ -43,7 +43,7 @@ def test_derives_one_party_per_tax_id_or_name(alice, tmp_path):
 
     out, _ = load(tmp_path)
 
-    parties = Entry.objects.in_workspace(alice[1]).filter(schema="org/party")
+    parties = Entry.objects.in_workspace(alice.workspace).filter(schema="org/party")
     assert sorted(parties.values_list("key", flat=True)) == [
         "party:ES54387763P",
         "party:ES58384285G",

@@ -28,7 +28,7 @@ def restore(client, entry, number, version):
 
 
 def test_the_tab_lists_revisions_and_what_restoring_would_change(alice_client, alice):
-    entry = make_entry(alice[1], invoice(supplier="Acme Supplies S.L."))
+    entry = make_entry(alice.workspace, invoice(supplier="Acme Supplies S.L."))
     renamed(entry, "Renamed <b>Ltd</b>")
 
     response = tab(alice_client, entry)
@@ -47,7 +47,7 @@ def test_the_tab_lists_revisions_and_what_restoring_would_change(alice_client, a
 
 
 def test_an_older_revision_can_be_picked(alice_client, alice):
-    entry = make_entry(alice[1], invoice(supplier="First"))
+    entry = make_entry(alice.workspace, invoice(supplier="First"))
     renamed(entry, "Second")
     renamed(entry, "Third")
 
@@ -82,7 +82,7 @@ def test_restore_brings_the_old_document_back_and_keeps_the_replaced_one(alice_c
 
 
 def test_a_stale_restore_is_refused_and_writes_nothing(alice_client, alice):
-    entry = make_entry(alice[1], invoice(supplier="Original"))
+    entry = make_entry(alice.workspace, invoice(supplier="Original"))
     renamed(entry, "Changed")
     renamed(entry, "Changed again")  # someone else, after the page was opened at 2
 
@@ -97,7 +97,7 @@ def test_a_stale_restore_is_refused_and_writes_nothing(alice_client, alice):
 
 
 def test_a_restore_without_a_version_changes_nothing(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     renamed(entry, "Changed")
 
     response = alice_client.post(reverse("silo:restore_revision", args=[entry.pk, 1]))
@@ -107,15 +107,15 @@ def test_a_restore_without_a_version_changes_nothing(alice_client, alice):
 
 
 def test_no_revisions_yet(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     html = tab(alice_client, entry).content.decode()
     assert "No earlier revisions" in html
 
 
 def test_another_workspace_gets_404(client, alice, bob):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     renamed(entry, "Changed")
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     assert tab(client, entry).status_code == 404
     assert restore(client, entry, 1, version=2).status_code == 404
@@ -123,7 +123,7 @@ def test_another_workspace_gets_404(client, alice, bob):
 
 
 def test_unknown_revision_is_404_and_get_is_not_allowed(alice_client, alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     renamed(entry, "Changed")
     url = reverse("silo:restore_revision", args=[entry.pk, 1])
 
@@ -132,13 +132,13 @@ def test_unknown_revision_is_404_and_get_is_not_allowed(alice_client, alice):
 
 
 def test_restore_needs_login_and_a_csrf_token(alice):
-    entry = make_entry(alice[1])
+    entry = make_entry(alice.workspace)
     renamed(entry, "Changed")
     url = reverse("silo:restore_revision", args=[entry.pk, 1])
 
     anonymous = Client().post(url, {"version": 2})
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(alice[0])
+    strict.force_login(alice.user)
     forged = strict.post(url, {"version": 2})
 
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]

@@ -19,7 +19,7 @@ def upload(client, content, **fields):
 def test_upload_stores_the_document_and_opens_its_page(alice_client, alice, invoice_doc):
     response = upload(alice_client, invoice_doc)
 
-    entry = Entry.objects.in_workspace(alice[1]).get()
+    entry = Entry.objects.in_workspace(alice.workspace).get()
     assert response.redirect_chain == [(reverse("silo:entry", args=[entry.pk]), 302)]
     assert entry.schema == "bill/invoice"
     assert entry.doc == invoice_doc
@@ -31,7 +31,7 @@ def test_upload_stores_the_document_and_opens_its_page(alice_client, alice, invo
 def test_upload_of_a_party(alice_client, alice):
     upload(alice_client, load_gobl("es-party.json"))
 
-    entry = Entry.objects.in_workspace(alice[1]).get()
+    entry = Entry.objects.in_workspace(alice.workspace).get()
     assert entry.schema == "org/party"
     assert entry.supplier_name == "Provide One S.L."
 
@@ -81,7 +81,7 @@ def test_same_key_twice_returns_the_first_entry(alice_client, alice, invoice_doc
 
     response = upload(alice_client, invoice_doc, key="inv-2024-1")
 
-    first = Entry.objects.in_workspace(alice[1]).get()
+    first = Entry.objects.in_workspace(alice.workspace).get()
     assert response.redirect_chain[-1][0] == reverse("silo:entry", args=[first.pk])
     assert "already existed" in response.content.decode()
 
@@ -94,12 +94,12 @@ def test_same_key_with_another_file_is_refused(alice_client, alice, invoice_doc)
 
     assert response.status_code == 409
     assert "was used before for another document" in response.content.decode()
-    assert Entry.objects.in_workspace(alice[1]).get().doc == invoice_doc
+    assert Entry.objects.in_workspace(alice.workspace).get().doc == invoice_doc
 
 
 def test_upload_needs_the_csrf_token(client, alice, invoice_doc):
     client.handler.enforce_csrf_checks = True
-    client.force_login(alice[0])
+    client.force_login(alice.user)
 
     response = client.post(reverse("silo:upload"), {"file": json_file(invoice_doc)})
 

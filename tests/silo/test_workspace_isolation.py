@@ -10,7 +10,9 @@ from tests.factories import invoice, make_entry
 
 @pytest.fixture
 def bobs_entry(bob):
-    entry = make_entry(bob[1], invoice("BOB-1", supplier="Bob Secret Supplier"), key="bob-key")
+    entry = make_entry(
+        bob.workspace, invoice("BOB-1", supplier="Bob Secret Supplier"), key="bob-key"
+    )
     attachment = add_attachment(entry, "bob.pdf", b"%PDF-1.4 bob")
     return entry, attachment
 
@@ -38,7 +40,7 @@ def test_every_silo_url_of_bobs_entry_is_a_404_for_alice(alice_client, bobs_entr
 
 def test_bobs_attachment_under_alices_entry_is_a_404(alice_client, alice, bobs_entry):
     _, attachment = bobs_entry
-    alices = make_entry(alice[1])
+    alices = make_entry(alice.workspace)
 
     url = reverse("silo:attachment", args=[alices.pk, attachment.pk])
 
@@ -53,7 +55,7 @@ def test_bobs_entries_are_not_listed_or_found_for_alice(alice_client, bobs_entry
 
 
 def test_the_same_key_in_two_workspaces_makes_two_entries(alice_client, alice, bobs_entry):
-    entry = make_entry(alice[1], invoice("ALICE-1"), key="bob-key")
+    entry = make_entry(alice.workspace, invoice("ALICE-1"), key="bob-key")
 
     assert entry.pk != bobs_entry[0].pk
-    assert entry.workspace == alice[1]
+    assert entry.workspace == alice.workspace

@@ -92,9 +92,9 @@ def test_run_without_entry_or_args_exits_2(tmp_path, capsys):
 
 @pytest.mark.django_db
 def test_import_then_export(tmp_path, capsys, alice):
-    assert run("import", write(tmp_path, ok_flow()), "--workspace", alice[1].slug) == 0
+    assert run("import", write(tmp_path, ok_flow()), "--workspace", alice.workspace.slug) == 0
     workflow_id = capsys.readouterr().out.strip()
-    assert Workflow.objects.get(pk=workflow_id).workspace == alice[1]
+    assert Workflow.objects.get(pk=workflow_id).workspace == alice.workspace
     assert run("export", workflow_id) == 0
     exported = json.loads(capsys.readouterr().out)
     assert exported["id"] == workflow_id and exported["version"] == 1

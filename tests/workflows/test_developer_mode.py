@@ -24,7 +24,7 @@ def apply(client, workflow, text):
 
 
 def test_developer_mode_shows_the_workflow_as_pretty_json(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     response = page(alice_client, workflow)
 
@@ -35,9 +35,9 @@ def test_developer_mode_shows_the_workflow_as_pretty_json(alice_client, alice):
 
 
 def test_developer_mode_shows_the_users_draft_not_the_saved_version(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    edited = {**drafts.load(workflow, alice[0]), "description": "being edited"}
-    drafts.store(workflow, alice[0], edited)
+    workflow = make_workflow(alice.workspace)
+    edited = {**drafts.load(workflow, alice.user), "description": "being edited"}
+    drafts.store(workflow, alice.user, edited)
 
     response = page(alice_client, workflow)
 
@@ -45,7 +45,7 @@ def test_developer_mode_shows_the_users_draft_not_the_saved_version(alice_client
 
 
 def test_switching_back_stores_valid_json_into_the_draft(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     document = export(workflow)
     document["steps"].append(ok("b"))
     document["id"] = "00000000-0000-0000-0000-000000000000"  # a pasted id is ignored
@@ -55,7 +55,7 @@ def test_switching_back_stores_valid_json_into_the_draft(alice_client, alice):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("workflows:edit", args=[workflow.pk])
-    draft = drafts.load(workflow, alice[0])
+    draft = drafts.load(workflow, alice.user)
     assert [s["id"] for s in draft["steps"]] == ["a", "b"]
     assert "id" not in draft and "version" not in draft
     workflow.refresh_from_db()
@@ -63,7 +63,7 @@ def test_switching_back_stores_valid_json_into_the_draft(alice_client, alice):
 
 
 def test_an_invalid_document_lists_problems_by_path_and_stores_nothing(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     document = export(workflow)
     document["steps"][0]["next"] = [{"status": "MAYBE", "steps": []}]
     text = json.dumps(document, indent=2)
@@ -74,11 +74,11 @@ def test_an_invalid_document_lists_problems_by_path_and_stores_nothing(alice_cli
     html = response.content.decode()
     assert '<code class="path">steps[0].next[0].status</code>' in html
     assert response.context["text"] == text  # the edits stay for fixing
-    assert drafts.get(workflow, alice[0]) is None
+    assert drafts.get(workflow, alice.user) is None
 
 
 def test_broken_json_says_where(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     response = apply(alice_client, workflow, '{\n  "name": "x",\n}')
 
@@ -88,7 +88,7 @@ def test_broken_json_says_where(alice_client, alice):
 
 
 def test_the_schema_cannot_change(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     party = {"name": "Register", "schema": "org/party", "steps": []}
 
     response = apply(alice_client, workflow, json.dumps(party))
@@ -96,19 +96,19 @@ def test_the_schema_cannot_change(alice_client, alice):
     assert response.status_code == 400
     assert '<code class="path">schema</code>' in response.content.decode()
     assert "Import JSON" in response.content.decode()
-    assert drafts.get(workflow, alice[0]) is None
+    assert drafts.get(workflow, alice.user) is None
 
 
 def test_pasting_another_workspaces_json_makes_the_same_workflow_here(client, alice, bob):
     theirs, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {"name": "Issue", "schema": "bill/invoice", "steps": [ok("a"), ok("b")]},
     )
-    mine = make_workflow(bob[1], "Empty")
-    client.force_login(bob[0])
+    mine = make_workflow(bob.workspace, "Empty")
+    client.force_login(bob.user)
 
     apply(client, mine, json.dumps(export(theirs)))
-    drafts.publish(mine, bob[0])
+    drafts.publish(mine, bob.user)
 
     copied = export(mine)
     original = export(theirs)
@@ -118,7 +118,7 @@ def test_pasting_another_workspaces_json_makes_the_same_workflow_here(client, al
 
 
 def test_legacy_jumps_are_converted_and_a_missing_secret_is_flagged(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     document = {
         "name": "Legacy",
         "schema": "bill/invoice",
@@ -137,7 +137,7 @@ def test_legacy_jumps_are_converted_and_a_missing_secret_is_flagged(alice_client
     said = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("converted 1 deprecated jump" in m for m in said)
     assert any("steps[1].config.secret: this workspace has no secret named" in m for m in said)
-    block = drafts.load(workflow, alice[0])["steps"][0]["next"][0]
+    block = drafts.load(workflow, alice.user)["steps"][0]["next"][0]
     assert (block["status"], block["code"], block["steps"][0]["provider"]) == (
         "OK",
         "skip",
@@ -146,7 +146,7 @@ def test_legacy_jumps_are_converted_and_a_missing_secret_is_flagged(alice_client
 
 
 def test_discard_is_a_link_back_that_stores_nothing(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     html = page(alice_client, workflow).content.decode()
 
@@ -155,7 +155,7 @@ def test_discard_is_a_link_back_that_stores_nothing(alice_client, alice):
 
 
 def test_another_workspaces_workflow_is_a_404(alice_client, bob):
-    theirs = make_workflow(bob[1])
+    theirs = make_workflow(bob.workspace)
 
     assert page(alice_client, theirs).status_code == 404
     assert apply(alice_client, theirs, json.dumps(export(theirs))).status_code == 404
@@ -163,7 +163,7 @@ def test_another_workspaces_workflow_is_a_404(alice_client, bob):
 
 
 def test_the_editor_toolbar_has_the_switch(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     html = alice_client.get(reverse("workflows:edit", args=[workflow.pk])).content.decode()
 

@@ -13,7 +13,7 @@ STEP = {"id": "reg", "provider": "silo.state", "config": {"state": "registered"}
 
 @pytest.fixture
 def workflow(alice):
-    workflow, _ = create_workflow(alice[1], FLOW)
+    workflow, _ = create_workflow(alice.workspace, FLOW)
     return workflow
 
 
@@ -22,20 +22,20 @@ def with_steps(*steps):
 
 
 def test_load_without_a_draft_is_the_current_version(alice, workflow):
-    data = drafts.load(workflow, alice[0])
+    data = drafts.load(workflow, alice.user)
     assert data["name"] == "Register"
     assert data["steps"] == [] and data["rescue"] == []
-    assert drafts.get(workflow, alice[0]) is None
+    assert drafts.get(workflow, alice.user) is None
 
 
 def test_a_stored_edit_survives_and_is_per_user(alice, bob, workflow):
-    drafts.store(workflow, alice[0], with_steps(STEP))
-    assert drafts.load(workflow, alice[0])["steps"] == [STEP]
-    assert drafts.load(workflow, bob[0])["steps"] == []  # bob sees the saved version
+    drafts.store(workflow, alice.user, with_steps(STEP))
+    assert drafts.load(workflow, alice.user)["steps"] == [STEP]
+    assert drafts.load(workflow, bob.user)["steps"] == []  # bob sees the saved version
 
 
 def test_undo_and_redo_walk_the_edits(alice, workflow):
-    user = alice[0]
+    user = alice.user
     drafts.store(workflow, user, with_steps(STEP))
     drafts.store(workflow, user, with_steps(STEP, {**STEP, "id": "two"}))
     assert drafts.history(workflow, user) == (True, False)
@@ -51,7 +51,7 @@ def test_undo_and_redo_walk_the_edits(alice, workflow):
 
 
 def test_a_new_edit_clears_redo(alice, workflow):
-    user = alice[0]
+    user = alice.user
     drafts.store(workflow, user, with_steps(STEP))
     drafts.undo(workflow, user)
     drafts.store(workflow, user, with_steps({**STEP, "id": "other"}))
@@ -60,7 +60,7 @@ def test_a_new_edit_clears_redo(alice, workflow):
 
 
 def test_storing_the_same_data_adds_no_undo_step(alice, workflow):
-    user = alice[0]
+    user = alice.user
     assert drafts.store(workflow, user, drafts.load(workflow, user)) is None
     drafts.store(workflow, user, with_steps(STEP))
     drafts.store(workflow, user, with_steps(STEP))
@@ -68,7 +68,7 @@ def test_storing_the_same_data_adds_no_undo_step(alice, workflow):
 
 
 def test_undo_keeps_a_bounded_history(alice, workflow):
-    user = alice[0]
+    user = alice.user
     for index in range(drafts.UNDO_LIMIT + 5):
         drafts.store(workflow, user, with_steps({**STEP, "id": f"s{index}"}))
     draft = drafts.get(workflow, user)
@@ -80,27 +80,27 @@ def test_undo_keeps_a_bounded_history(alice, workflow):
 
 
 def test_publish_makes_a_version_and_drops_the_draft(alice, workflow):
-    drafts.store(workflow, alice[0], with_steps(STEP))
-    version = drafts.publish(workflow, alice[0])
+    drafts.store(workflow, alice.user, with_steps(STEP))
+    version = drafts.publish(workflow, alice.user)
     assert version.number == 2
     assert version.definition["steps"][0]["id"] == "reg"
-    assert version.created_by == alice[0]
+    assert version.created_by == alice.user
     assert not Draft.objects.exists() and not DraftEdit.objects.exists()
-    assert drafts.load(workflow, alice[0])["steps"][0]["name"] == "Set state"
+    assert drafts.load(workflow, alice.user)["steps"][0]["name"] == "Set state"
 
 
 def test_publish_without_a_draft_makes_no_version(alice, workflow):
-    assert drafts.publish(workflow, alice[0]).number == 1
+    assert drafts.publish(workflow, alice.user).number == 1
 
 
 def test_an_invalid_draft_is_kept_and_not_published(alice, workflow):
-    drafts.store(workflow, alice[0], with_steps({"id": "x", "provider": "no.such"}))
+    drafts.store(workflow, alice.user, with_steps({"id": "x", "provider": "no.such"}))
     with pytest.raises(DefinitionError) as error:
-        drafts.publish(workflow, alice[0])
+        drafts.publish(workflow, alice.user)
     assert error.value.issues[0].path == "steps[0].provider"
     workflow.refresh_from_db()
     assert workflow.current_version == 1
-    assert drafts.load(workflow, alice[0])["steps"][0]["provider"] == "no.such"
+    assert drafts.load(workflow, alice.user)["steps"][0]["provider"] == "no.such"
 
 
 def test_the_second_save_of_two_editors_is_a_conflict(alice, workflow):
@@ -108,11 +108,11 @@ def test_the_second_save_of_two_editors_is_a_conflict(alice, workflow):
     from tests.factories import make_member
 
     carol, _ = make_member("carol", "Elsewhere")
-    Membership.objects.create(user=carol, workspace=alice[1])
-    drafts.store(workflow, alice[0], with_steps(STEP))
+    Membership.objects.create(user=carol, workspace=alice.workspace)
+    drafts.store(workflow, alice.user, with_steps(STEP))
     drafts.store(workflow, carol, with_steps({**STEP, "id": "carols"}))
 
-    drafts.publish(workflow, alice[0])
+    drafts.publish(workflow, alice.user)
     with pytest.raises(VersionConflict, match="version 2"):
         drafts.publish(workflow, carol)
     workflow.refresh_from_db()
@@ -122,13 +122,13 @@ def test_the_second_save_of_two_editors_is_a_conflict(alice, workflow):
 
 
 def test_discard_returns_to_the_saved_version(alice, workflow):
-    drafts.store(workflow, alice[0], with_steps(STEP))
-    drafts.discard(workflow, alice[0])
-    assert drafts.load(workflow, alice[0])["steps"] == []
+    drafts.store(workflow, alice.user, with_steps(STEP))
+    drafts.discard(workflow, alice.user)
+    assert drafts.load(workflow, alice.user)["steps"] == []
 
 
 def test_two_tabs_making_the_first_draft_at_once_share_it(alice, workflow, monkeypatch):
-    user = alice[0]
+    user = alice.user
     real_locked = drafts._locked
     calls = []
 

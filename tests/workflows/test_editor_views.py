@@ -24,7 +24,7 @@ FLOW = {
 
 @pytest.fixture
 def workflow(alice):
-    workflow, _ = create_workflow(alice[1], FLOW)
+    workflow, _ = create_workflow(alice.workspace, FLOW)
     return workflow
 
 
@@ -49,7 +49,7 @@ def test_the_editor_shows_the_steps_and_the_sidebar(alice_client, workflow):
 
 
 def test_another_workspace_gets_404_everywhere(client, bob, workflow):
-    client.force_login(bob[0])
+    client.force_login(bob.user)
     assert client.get(url(workflow, "edit")).status_code == 404
     assert client.get(url(workflow, "edit_catalogue") + "?list=steps&index=0").status_code == 404
     for name in ("edit_insert", "edit_step", "edit_undo", "edit_save", "edit_discard"):
@@ -84,7 +84,7 @@ def test_insert_stores_a_step_and_opens_its_config_form(alice_client, alice, wor
     assert response.status_code == 200
     assert 'hx-swap-oob="true"' in html and "Draft · not saved yet" in html
     assert "config-form" in html and '<p class="field-error" role="alert">required</p>' in html
-    data = drafts.load(workflow, alice[0])
+    data = drafts.load(workflow, alice.user)
     assert [s["provider"] for s in data["steps"]] == ["silo.state"] * 3
     assert data["steps"][1]["config"] == {}
 
@@ -96,7 +96,7 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
         "edit_insert",
         {"list": "steps", "index": 2, "provider": "simulate.outcome"},
     )
-    step_id = drafts.load(workflow, alice[0])["steps"][2]["id"]
+    step_id = drafts.load(workflow, alice.user)["steps"][2]["id"]
     form = {
         "address": "steps.2",
         "step_id": step_id,
@@ -108,7 +108,7 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
     }
     html = post(alice_client, workflow, "edit_step", form).content.decode()
     assert "Kept in the draft" in html and "valid integer" in html
-    assert drafts.load(workflow, alice[0])["steps"][2]["config"] == {
+    assert drafts.load(workflow, alice.user)["steps"][2]["config"] == {
         "status": "KO",
         "transient_failures": "many",
     }
@@ -116,7 +116,7 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
     form["config.transient_failures"] = "2"
     html = post(alice_client, workflow, "edit_step", form).content.decode()
     assert "Applied." in html
-    step = drafts.load(workflow, alice[0])["steps"][2]
+    step = drafts.load(workflow, alice.user)["steps"][2]
     assert step["name"] == "Fail" and step["config"] == {"status": "KO", "transient_failures": 2}
     assert step["retry"] == {"max_attempts": 3}
 
@@ -125,11 +125,11 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
     assert "retry.max_attempts: Input should be less than or equal to 20" in html
     form["retry.max_attempts"] = ""
     post(alice_client, workflow, "edit_step", form)
-    assert "retry" not in drafts.load(workflow, alice[0])["steps"][2]  # the action's own again
+    assert "retry" not in drafts.load(workflow, alice.user)["steps"][2]  # the action's own again
 
 
 def test_step_menu_operations(alice_client, alice, workflow):
-    user = alice[0]
+    user = alice.user
     post(alice_client, workflow, "edit_do", {"address": "steps.1", "step_id": "b"}, operation="up")
     assert saved_steps(workflow, user) == ["b", "a"]
     post(
@@ -159,7 +159,7 @@ def test_a_stale_address_refreshes_the_canvas_instead_of_editing(alice_client, a
         operation="delete",
     )
     assert "changed since this page was drawn" in response.content.decode()
-    assert saved_steps(workflow, alice[0]) == ["a", "b"]
+    assert saved_steps(workflow, alice.user) == ["a", "b"]
 
 
 def test_bad_addresses_are_a_clear_400(alice_client, workflow):
@@ -199,7 +199,7 @@ def test_an_exception_with_a_nested_step_that_ends_the_workflow(alice_client, al
         {"list": "steps.0.next.0.steps", "index": 0, "provider": "silo.state"},
     ).content.decode()
     assert "Exception" in html and "boom" in html
-    block = drafts.load(workflow, alice[0])["steps"][0]["next"][0]
+    block = drafts.load(workflow, alice.user)["steps"][0]["next"][0]
     assert block["status"] == "KO" and block["code"] == "boom" and block["stop"] is True
     assert len(block["steps"]) == 1
 
@@ -209,10 +209,10 @@ def test_an_exception_with_a_nested_step_that_ends_the_workflow(alice_client, al
         "edit_block",
         {"address": "steps.0.next.0", "step_id": "a", "status": "ANY", "code": ""},
     )
-    block = drafts.load(workflow, alice[0])["steps"][0]["next"][0]
+    block = drafts.load(workflow, alice.user)["steps"][0]["next"][0]
     assert block["status"] == "ANY" and "code" not in block and block["stop"] is False
     post(alice_client, workflow, "edit_block_remove", {"address": "steps.0.next.0", "step_id": "a"})
-    assert drafts.load(workflow, alice[0])["steps"][0]["next"] == []
+    assert drafts.load(workflow, alice.user)["steps"][0]["next"] == []
 
 
 def test_the_popover_offers_the_actions_codes(alice_client, alice, workflow):
@@ -237,14 +237,14 @@ def test_handle_errors_on_opens_the_catalogue_and_off_empties_rescue(alice_clien
         "edit_insert",
         {"list": "rescue", "index": 0, "provider": "silo.state"},
     )
-    assert len(drafts.load(workflow, alice[0])["rescue"]) == 1
+    assert len(drafts.load(workflow, alice.user)["rescue"]) == 1
     post(alice_client, workflow, "edit_rescue", {})
-    assert drafts.load(workflow, alice[0])["rescue"] == []
+    assert drafts.load(workflow, alice.user)["rescue"] == []
 
 
 def test_details_change_name_and_description(alice_client, alice, workflow):
     post(alice_client, workflow, "edit_details", {"name": "Issue v2", "description": "New"})
-    data = drafts.load(workflow, alice[0])
+    data = drafts.load(workflow, alice.user)
     assert (
         data["name"] == "Issue v2"
         and data["description"] == "New"
@@ -262,7 +262,7 @@ def test_drag_moves_a_step_into_a_block(alice_client, alice, workflow):
         "edit_move",
         {"address": "steps.1", "to": "steps.0.next.0.steps", "index": 0},
     )
-    data = drafts.load(workflow, alice[0])
+    data = drafts.load(workflow, alice.user)
     assert [s["id"] for s in data["steps"]] == ["a"]
     assert data["steps"][0]["next"][0]["steps"][0]["id"] == "b"
     response = post(
@@ -283,9 +283,9 @@ def test_undo_redo_and_save(alice_client, alice, workflow):
         operation="delete",
     )
     post(alice_client, workflow, "edit_undo", {})
-    assert saved_steps(workflow, alice[0]) == ["a", "b"]
+    assert saved_steps(workflow, alice.user) == ["a", "b"]
     post(alice_client, workflow, "edit_redo", {})
-    assert saved_steps(workflow, alice[0]) == ["a"]
+    assert saved_steps(workflow, alice.user) == ["a"]
     html = post(alice_client, workflow, "edit_save", {}).content.decode()
     assert "Saved as version 2" in html
     workflow.refresh_from_db()
@@ -312,7 +312,7 @@ def test_the_second_of_two_editors_gets_a_conflict_not_an_overwrite(
     from tests.factories import make_member
 
     carol, _ = make_member("carol", "Elsewhere")
-    Membership.objects.create(user=carol, workspace=alice[1])
+    Membership.objects.create(user=carol, workspace=alice.workspace)
     drafts.store(workflow, carol, {**drafts.load(workflow, carol), "description": "carol's"})
     post(alice_client, workflow, "edit_details", {"name": "Alice's", "description": ""})
     assert "Saved as version 2" in post(alice_client, workflow, "edit_save", {}).content.decode()
@@ -349,14 +349,14 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
             },
         ],
     }
-    workflow, _ = create_workflow(alice[1], legacy)
+    workflow, _ = create_workflow(alice.workspace, legacy)
     html = alice_client.get(url(workflow, "edit")).content.decode()
     assert "This step contains deprecated conditions" in html
     # As the guide says it: the action of the step it goes to, that step's name beside,
     # and the step it goes to marked.
     assert "Go to Set state" in html and "step “Mark error”" in html
     assert html.count("A deprecated jump continues here.") == 1
-    jump_id = drafts.load(workflow, alice[0])["steps"][0]["next"][0]["steps"][0]["id"]
+    jump_id = drafts.load(workflow, alice.user)["steps"][0]["next"][0]["steps"][0]["id"]
     html = post(
         alice_client,
         workflow,
@@ -368,9 +368,11 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
 
 
 def test_the_catalogue_is_filtered_to_the_workflows_schema(alice_client, alice):
-    party, _ = create_workflow(alice[1], {"name": "Party", "schema": "org/party", "steps": []})
+    party, _ = create_workflow(
+        alice.workspace, {"name": "Party", "schema": "org/party", "steps": []}
+    )
     invoice, _ = create_workflow(
-        alice[1], {"name": "Invoice", "schema": "bill/invoice", "steps": []}
+        alice.workspace, {"name": "Invoice", "schema": "bill/invoice", "steps": []}
     )
     query = "?list=steps&index=0"
     party_html = alice_client.get(url(party, "edit_catalogue") + query).content.decode()
@@ -401,7 +403,7 @@ def test_a_draft_older_than_the_live_version_is_flagged(alice_client, alice, wor
 
 
 def test_other_workspaces_cannot_read_forms_either(client, bob, workflow):
-    client.force_login(bob[0])
+    client.force_login(bob.user)
     assert client.get(url(workflow, "edit_step") + "?address=steps.0").status_code == 404
     assert client.get(url(workflow, "edit_block") + "?address=steps.0").status_code == 404
     assert client.get(url(workflow, "edit_details")).status_code == 404
@@ -446,18 +448,18 @@ def test_bad_input_never_breaks_the_editor_or_the_draft(alice_client, alice, wor
         )
         assert response.status_code in (200, 400), address
     # Only the one well-formed insert (into the list "steps") changed anything.
-    assert saved_steps(workflow, alice[0])[1:] == ["a", "b"]
+    assert saved_steps(workflow, alice.user)[1:] == ["a", "b"]
 
 
 def test_edits_need_the_csrf_token(alice):
     from django.test import Client
 
-    workflow, _ = create_workflow(alice[1], FLOW)
+    workflow, _ = create_workflow(alice.workspace, FLOW)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(alice[0])
+    client.force_login(alice.user)
     response = client.post(url(workflow, "edit_do", operation="delete"), {"address": "steps.0"})
     assert response.status_code == 403
-    assert saved_steps(workflow, alice[0]) == ["a", "b"]
+    assert saved_steps(workflow, alice.user) == ["a", "b"]
 
 
 def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, workflow):
@@ -467,7 +469,7 @@ def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, wo
         "edit_insert",
         {"list": "steps", "index": 2, "provider": "webhook.post"},
     )
-    step_id = drafts.load(workflow, alice[0])["steps"][2]["id"]
+    step_id = drafts.load(workflow, alice.user)["steps"][2]["id"]
     form = {"address": "steps.2", "step_id": step_id, "name": "Hook"}
     post(
         alice_client,
@@ -489,4 +491,4 @@ def test_a_step_whose_action_is_gone_is_marked_and_still_editable(alice_client, 
     form = alice_client.get(url(workflow, "edit_step"), {"address": "steps.0"})
     assert form.status_code == 200 and "Unknown action" in form.content.decode()
     post(alice_client, workflow, "edit_replace", {"address": "steps.0", "provider": "silo.state"})
-    assert drafts.load(workflow, alice[0])["steps"][0]["provider"] == "silo.state"
+    assert drafts.load(workflow, alice.user)["steps"][0]["provider"] == "silo.state"

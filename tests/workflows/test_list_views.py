@@ -31,13 +31,13 @@ def run_once(workspace, workflow):
 
 
 def test_the_list_shows_name_schema_version_and_last_run(alice_client, alice, bob):
-    never = make_workflow(alice[1], "Register party", schema="org/party")
-    ran = make_workflow(alice[1], "Issue and send")
+    never = make_workflow(alice.workspace, "Register party", schema="org/party")
+    ran = make_workflow(alice.workspace, "Issue and send")
     save_version(ran, export(ran), expected_version=1)
-    run_once(alice[1], ran)
-    latest = run_once(alice[1], ran)
+    run_once(alice.workspace, ran)
+    latest = run_once(alice.workspace, ran)
     Job.objects.filter(pk=latest.pk).update(status="KO")
-    make_workflow(bob[1], "Bob's workflow")
+    make_workflow(bob.workspace, "Bob's workflow")
 
     response = alice_client.get(reverse("workflows:list"))
 
@@ -55,12 +55,12 @@ def test_the_list_shows_name_schema_version_and_last_run(alice_client, alice, bo
 
 def test_the_list_costs_the_same_queries_for_many_workflows(alice_client, alice):
     for n in range(3):
-        run_once(alice[1], make_workflow(alice[1], f"W{n}"))
+        run_once(alice.workspace, make_workflow(alice.workspace, f"W{n}"))
     alice_client.get(reverse("workflows:list"))  # the session's first request sets it up
     with CaptureQueriesContext(connection) as few:
         alice_client.get(reverse("workflows:list"))
     for n in range(3, 12):
-        run_once(alice[1], make_workflow(alice[1], f"W{n}"))
+        run_once(alice.workspace, make_workflow(alice.workspace, f"W{n}"))
     with CaptureQueriesContext(connection) as many:
         response = alice_client.get(reverse("workflows:list"))
 
@@ -69,7 +69,7 @@ def test_the_list_costs_the_same_queries_for_many_workflows(alice_client, alice)
 
 
 def test_archived_workflows_are_not_listed(alice_client, alice):
-    Workflow.objects.filter(pk=make_workflow(alice[1], "Old").pk).update(archived=True)
+    Workflow.objects.filter(pk=make_workflow(alice.workspace, "Old").pk).update(archived=True)
 
     response = alice_client.get(reverse("workflows:list"))
 
@@ -88,7 +88,7 @@ def test_create_offers_the_templates_and_makes_version_1(alice_client, alice):
     )
 
     workflow = Workflow.objects.get()
-    assert workflow.workspace == alice[1]
+    assert workflow.workspace == alice.workspace
     assert (workflow.name, workflow.schema, workflow.current_version) == (
         "My flow",
         "bill/invoice",
@@ -115,7 +115,7 @@ def test_create_refuses_an_unknown_template(alice_client, alice):
 
 
 def test_duplicate_makes_a_copy_at_version_1(alice_client, alice):
-    workflow = make_workflow(alice[1], "Issue")
+    workflow = make_workflow(alice.workspace, "Issue")
     save_version(workflow, {**export(workflow), "description": "v2"}, expected_version=1)
 
     response = alice_client.post(reverse("workflows:duplicate", args=[workflow.pk]), follow=True)
@@ -127,9 +127,9 @@ def test_duplicate_makes_a_copy_at_version_1(alice_client, alice):
 
 
 def test_copy_json_is_the_export_without_secret_values(alice_client, alice):
-    secrets.set_secret(alice[1], "hooks", "s3cr3t-value")
+    secrets.set_secret(alice.workspace, "hooks", "s3cr3t-value")
     workflow = make_workflow(
-        alice[1],
+        alice.workspace,
         steps=[
             {
                 "id": "hook",
@@ -148,13 +148,13 @@ def test_copy_json_is_the_export_without_secret_values(alice_client, alice):
 
 
 def test_import_creates_the_same_workflow_in_another_workspace(client, alice, bob):
-    source = _issue_and_send(alice[1])
+    source = _issue_and_send(alice.workspace)
     text = json.dumps(export(source))
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     response = client.post(reverse("workflows:import"), {"json": text})
 
-    imported = Workflow.objects.get(workspace=bob[1])
+    imported = Workflow.objects.get(workspace=bob.workspace)
     assert imported.pk != source.pk
     assert response["Location"] == reverse("workflows:edit", args=[imported.pk])
     assert _comparable(export(imported)) == _comparable(export(source))
@@ -172,11 +172,11 @@ def test_import_flags_a_secret_the_workspace_lacks(client, alice, bob):
             }
         ],
     }
-    client.force_login(bob[0])
+    client.force_login(bob.user)
 
     response = client.post(reverse("workflows:import"), {"json": json.dumps(data)})
 
-    assert Workflow.objects.filter(workspace=bob[1], name="Notify").exists()
+    assert Workflow.objects.filter(workspace=bob.workspace, name="Notify").exists()
     assert "steps[0].config.secret: this workspace has no secret named 'hooks'" in said(response)
 
 
@@ -236,7 +236,7 @@ def test_import_refuses_empty_and_non_object_text(alice_client, alice):
 
 
 def test_delete_destroys_a_workflow_that_never_ran(alice_client, alice):
-    workflow = make_workflow(alice[1], "Scratch")
+    workflow = make_workflow(alice.workspace, "Scratch")
     confirm = alice_client.get(reverse("workflows:delete", args=[workflow.pk]))
     assert "It has never run" in confirm.content.decode()
 
@@ -247,22 +247,22 @@ def test_delete_destroys_a_workflow_that_never_ran(alice_client, alice):
 
 
 def test_delete_says_whose_unsaved_drafts_go_with_it(alice_client, alice):
-    workflow = make_workflow(alice[1], "Shared")
+    workflow = make_workflow(alice.workspace, "Shared")
     carol = get_user_model().objects.create_user("carol")
-    Membership.objects.create(user=carol, workspace=alice[1], role=Membership.Role.EDITOR)
+    Membership.objects.create(user=carol, workspace=alice.workspace, role=Membership.Role.EDITOR)
     url = reverse("workflows:delete", args=[workflow.pk])
     assert "drafts-lost" not in alice_client.get(url).content.decode()
 
     edited = {**drafts.load(workflow, carol), "description": "carol's idea"}
     drafts.store(workflow, carol, edited)
     assert "Unsaved drafts go with it: carol’s." in alice_client.get(url).content.decode()
-    drafts.store(workflow, alice[0], edited)
+    drafts.store(workflow, alice.user, edited)
     assert "Unsaved drafts go with it: yours and carol’s." in alice_client.get(url).content.decode()
 
 
 def test_delete_archives_a_workflow_with_jobs(alice_client, alice):
-    workflow = make_workflow(alice[1], "Used")
-    job = run_once(alice[1], workflow)
+    workflow = make_workflow(alice.workspace, "Used")
+    job = run_once(alice.workspace, workflow)
     confirm = alice_client.get(reverse("workflows:delete", args=[workflow.pk]))
     assert "archived" in confirm.content.decode()
 
@@ -275,9 +275,9 @@ def test_delete_archives_a_workflow_with_jobs(alice_client, alice):
 
 
 def test_archived_workflows_are_listed_apart_and_can_come_back(alice_client, alice):
-    workflow = make_workflow(alice[1], "Used")
-    run_once(alice[1], workflow)
-    make_workflow(alice[1], "Live")
+    workflow = make_workflow(alice.workspace, "Used")
+    run_once(alice.workspace, workflow)
+    make_workflow(alice.workspace, "Live")
     alice_client.post(reverse("workflows:delete", args=[workflow.pk]))
 
     archived = alice_client.get(reverse("workflows:list"), {"archived": "1"})
@@ -293,20 +293,20 @@ def test_archived_workflows_are_listed_apart_and_can_come_back(alice_client, ali
 
 
 def test_unarchive_refuses_a_live_workflow(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     response = alice_client.post(reverse("workflows:unarchive", args=[workflow.pk]))
     assert response.status_code == 404
 
 
 def test_delete_needs_a_post(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     alice_client.get(reverse("workflows:delete", args=[workflow.pk]))
     assert Workflow.objects.filter(pk=workflow.pk).exists()
 
 
 def test_another_workspaces_workflow_is_a_404_for_every_action(alice_client, bob):
-    theirs = make_workflow(bob[1], "Bob's")
-    archived = make_workflow(bob[1], "Bob's old")
+    theirs = make_workflow(bob.workspace, "Bob's")
+    archived = make_workflow(bob.workspace, "Bob's old")
     Workflow.objects.filter(pk=archived.pk).update(archived=True)
     assert alice_client.post(reverse("workflows:unarchive", args=[archived.pk])).status_code == 404
     urls = [

@@ -11,7 +11,7 @@ from workflows.services import create_workflow
 
 def test_an_editor_address_with_a_superscript_digit_is_refused(alice_client, alice):
     workflow, _ = create_workflow(
-        alice[1],
+        alice.workspace,
         {
             "name": "w",
             "schema": "bill/invoice",
@@ -25,7 +25,7 @@ def test_an_editor_address_with_a_superscript_digit_is_refused(alice_client, ali
 
 
 def test_a_revision_asked_for_with_a_superscript_digit_shows_the_newest(alice_client, alice):
-    entry, _ = create_entry(alice[1], load_gobl("es-invoice-es-es-freelance.json"))
+    entry, _ = create_entry(alice.workspace, load_gobl("es-invoice-es-es-freelance.json"))
     changed = copy.deepcopy(entry.doc)
     changed["doc"]["code"] = "CHANGED-1"
     update_entry(entry, doc=changed, expected_version=entry.version)

@@ -114,7 +114,7 @@ def test_a_webhook_to_nat64_metadata_ends_ko_blocked_address(alice, attempts):
         "config": {"url": "http://[64:ff9b::a9fe:a9fe]/latest/meta-data"},
     }
 
-    job = run_flow(alice[1], [step])
+    job = run_flow(alice.workspace, [step])
 
     intent = job.intents.get(step_id="hook")
     assert (intent.status, intent.code) == ("KO", "blocked_address")

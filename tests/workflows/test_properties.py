@@ -74,7 +74,7 @@ def reference(main, rescue):
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(main=steps_strategy(2), rescue=steps_strategy(1))
 def test_engine_agrees_with_the_reference(alice, main, rescue):
-    job = run_flow(alice[1], main, rescue)
+    job = run_flow(alice.workspace, main, rescue)
     trace, status = reference(main, rescue)
     assert (executed(job), job.status) == (trace, status)
 

@@ -37,7 +37,7 @@ def versions_url(workflow, **params):
 
 
 def test_the_panel_lists_versions_newest_first(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.get(*versions_url(workflow))
 
@@ -49,7 +49,7 @@ def test_the_panel_lists_versions_newest_first(alice_client, alice):
 
 
 def test_by_default_the_panel_compares_the_previous_and_the_current(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.get(*versions_url(workflow))
 
@@ -60,7 +60,7 @@ def test_by_default_the_panel_compares_the_previous_and_the_current(alice_client
 
 
 def test_any_two_versions_can_be_compared(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.get(*versions_url(workflow, a=1, b=2, diff=1))
 
@@ -73,7 +73,7 @@ def test_any_two_versions_can_be_compared(alice_client, alice):
 
 
 def test_the_diff_alone_comes_back_for_htmx(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
     url, params = versions_url(workflow, a=1, b=3, diff=1)
 
     response = alice_client.get(url, params, headers={"HX-Request": "true"})
@@ -83,7 +83,7 @@ def test_the_diff_alone_comes_back_for_htmx(alice_client, alice):
 
 
 def test_a_version_that_does_not_exist_is_said_clearly(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.get(*versions_url(workflow, a=1, b=9, diff=1))
 
@@ -107,7 +107,7 @@ def test_summary_names_removed_steps_and_changed_blocks():
 
 
 def test_restore_makes_a_new_version_with_the_old_definition(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.post(
         reverse("workflows:restore", args=[workflow.pk, 1]), {"expected_version": 3}, follow=True
@@ -118,12 +118,12 @@ def test_restore_makes_a_new_version_with_the_old_definition(alice_client, alice
     assert workflow.name == "Issue"
     restored = workflow.versions.get(number=4)
     assert restored.definition == workflow.versions.get(number=1).definition
-    assert restored.created_by == alice[0]
+    assert restored.created_by == alice.user
     assert "Restored version 1 as version 4." in response.content.decode()
 
 
 def test_restore_refuses_when_someone_saved_meanwhile(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.post(
         reverse("workflows:restore", args=[workflow.pk, 1]), {"expected_version": 2}, follow=True
@@ -135,7 +135,7 @@ def test_restore_refuses_when_someone_saved_meanwhile(alice_client, alice):
 
 
 def test_restore_without_the_expected_version_changes_nothing(alice_client, alice):
-    workflow = three_versions(alice[1])
+    workflow = three_versions(alice.workspace)
 
     response = alice_client.post(reverse("workflows:restore", args=[workflow.pk, 1]), follow=True)
 
@@ -144,18 +144,18 @@ def test_restore_without_the_expected_version_changes_nothing(alice_client, alic
 
 
 def test_restore_leaves_a_draft_alone_and_the_panel_says_so(alice_client, alice):
-    workflow = three_versions(alice[1])
-    drafts.store(workflow, alice[0], {**drafts.load(workflow, alice[0]), "description": "wip"})
+    workflow = three_versions(alice.workspace)
+    drafts.store(workflow, alice.user, {**drafts.load(workflow, alice.user), "description": "wip"})
 
     alice_client.post(reverse("workflows:restore", args=[workflow.pk, 1]), {"expected_version": 3})
     response = alice_client.get(*versions_url(workflow))
 
-    assert drafts.load(workflow, alice[0])["description"] == "wip"
+    assert drafts.load(workflow, alice.user)["description"] == "wip"
     assert "You have unsaved edits in the editor" in response.content.decode()
 
 
 def test_another_workspaces_versions_are_a_404(alice_client, bob):
-    theirs = three_versions(bob[1])
+    theirs = three_versions(bob.workspace)
 
     assert alice_client.get(*versions_url(theirs)).status_code == 404
     response = alice_client.post(

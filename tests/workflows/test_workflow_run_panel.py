@@ -26,11 +26,11 @@ def run(client, workflow, data, htmx=True):
 
 
 def test_the_panel_offers_documents_of_the_workflows_schema_only(alice_client, alice, bob):
-    workflow = make_workflow(alice[1])
-    mine = make_entry(alice[1], invoice("INV-7"))
-    party = make_entry(alice[1], load_gobl("es-party.json"))
+    workflow = make_workflow(alice.workspace)
+    mine = make_entry(alice.workspace, invoice("INV-7"))
+    party = make_entry(alice.workspace, load_gobl("es-party.json"))
     assert party.schema == "org/party"
-    make_entry(bob[1], invoice("BOB-1"))
+    make_entry(bob.workspace, invoice("BOB-1"))
 
     response = panel(alice_client, workflow)
 
@@ -40,9 +40,9 @@ def test_the_panel_offers_documents_of_the_workflows_schema_only(alice_client, a
 
 
 def test_searching_narrows_the_documents(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    make_entry(alice[1], invoice("INV-1", supplier="Acme"))
-    wanted = make_entry(alice[1], invoice("INV-2", supplier="Globex Trading"))
+    workflow = make_workflow(alice.workspace)
+    make_entry(alice.workspace, invoice("INV-1", supplier="Acme"))
+    wanted = make_entry(alice.workspace, invoice("INV-2", supplier="Globex Trading"))
 
     response = panel(alice_client, workflow, q="  globex ")
 
@@ -54,9 +54,9 @@ def test_searching_narrows_the_documents(alice_client, alice):
 
 
 def test_a_search_keeps_the_picked_document_checked(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    picked = make_entry(alice[1], invoice("INV-1"))
-    make_entry(alice[1], invoice("INV-2"))
+    workflow = make_workflow(alice.workspace)
+    picked = make_entry(alice.workspace, invoice("INV-1"))
+    make_entry(alice.workspace, invoice("INV-2"))
 
     html = panel(alice_client, workflow, q="inv", entry=str(picked.pk)).content.decode()
 
@@ -65,20 +65,20 @@ def test_a_search_keeps_the_picked_document_checked(alice_client, alice):
 
 
 def test_running_on_a_document_creates_a_job_and_links_to_it(alice_client, alice):
-    workflow = make_workflow(alice[1])
-    entry = make_entry(alice[1])
+    workflow = make_workflow(alice.workspace)
+    entry = make_entry(alice.workspace)
 
     response = run(alice_client, workflow, {"entry": entry.pk, "arg_key": [""], "arg_value": [""]})
 
     job = Job.objects.get()
     assert (job.workflow, job.entry, job.args, job.trigger) == (workflow, entry, {}, "console")
-    assert job.created_by == alice[0]
+    assert job.created_by == alice.user
     html = response.content.decode()
     assert reverse("jobs:detail", args=[job.pk]) in html and "Open the job" in html
 
 
 def test_running_with_arguments_only(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     run(
         alice_client,
@@ -91,7 +91,7 @@ def test_running_with_arguments_only(alice_client, alice):
 
 
 def test_neither_a_document_nor_arguments_is_refused_clearly(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     response = run(alice_client, workflow, {"entry": "", "arg_key": [""], "arg_value": [""]})
 
@@ -101,7 +101,7 @@ def test_neither_a_document_nor_arguments_is_refused_clearly(alice_client, alice
 
 
 def test_bad_arguments_are_refused_and_kept_for_fixing(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     cases = [
         (
             {"arg_key": ["", "b"], "arg_value": ["orphan", "2"]},
@@ -122,9 +122,9 @@ def test_bad_arguments_are_refused_and_kept_for_fixing(alice_client, alice):
 
 
 def test_a_document_of_another_schema_or_workspace_is_refused(alice_client, alice, bob):
-    workflow = make_workflow(alice[1], schema="org/party")
-    wrong_schema = make_entry(alice[1])
-    theirs = make_entry(bob[1])
+    workflow = make_workflow(alice.workspace, schema="org/party")
+    wrong_schema = make_entry(alice.workspace)
+    theirs = make_entry(bob.workspace)
 
     schema = run(alice_client, workflow, {"entry": wrong_schema.pk}).content.decode()
     foreign = run(alice_client, workflow, {"entry": theirs.pk}).content.decode()
@@ -137,7 +137,7 @@ def test_a_document_of_another_schema_or_workspace_is_refused(alice_client, alic
 
 
 def test_without_htmx_a_refusal_is_a_400_and_a_run_redirects_to_the_job(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     refused = run(alice_client, workflow, {}, htmx=False)
     started = run(alice_client, workflow, {"arg_key": ["a"], "arg_value": ["1"]}, htmx=False)
@@ -149,7 +149,7 @@ def test_without_htmx_a_refusal_is_a_400_and_a_run_redirects_to_the_job(alice_cl
 
 
 def test_without_htmx_the_panel_is_a_page_of_its_own(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
 
     response = alice_client.get(reverse("workflows:run_panel", args=[workflow.pk]))
 
@@ -158,7 +158,7 @@ def test_without_htmx_the_panel_is_a_page_of_its_own(alice_client, alice):
 
 
 def test_an_archived_workflow_cannot_be_run(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     Workflow.objects.filter(pk=workflow.pk).update(archived=True)
 
     assert panel(alice_client, workflow).status_code == 404
@@ -167,7 +167,7 @@ def test_an_archived_workflow_cannot_be_run(alice_client, alice):
 
 
 def test_another_workspaces_workflow_is_a_404(alice_client, bob):
-    theirs = make_workflow(bob[1])
+    theirs = make_workflow(bob.workspace)
 
     assert panel(alice_client, theirs).status_code == 404
     assert run(alice_client, theirs, {"arg_key": ["a"], "arg_value": ["1"]}).status_code == 404
@@ -175,7 +175,7 @@ def test_another_workspaces_workflow_is_a_404(alice_client, bob):
 
 
 def test_the_list_and_the_editor_open_the_panel(alice_client, alice):
-    workflow = make_workflow(alice[1])
+    workflow = make_workflow(alice.workspace)
     url = reverse("workflows:run_panel", args=[workflow.pk])
 
     listed = alice_client.get(reverse("workflows:list")).content.decode()
