@@ -155,9 +155,7 @@ else:
 # The API's rate limits live in the cache: Redis, when there is one, so that several
 # web processes count together.
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "console.cache.SharedRedisCache", "LOCATION": REDIS_URL}}
 
 Q_CLUSTER = {
     "name": "console",
@@ -167,6 +165,10 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "save_limit": 100,
+    # A drain runs many jobs; a worker is replaced after this many drains, or sooner
+    # when it holds more than max_rss KB (django-q2 checks after each task).
+    "recycle": 5000,
+    "max_rss": 400_000,
     "ack_failures": True,
     "poll": 0.1,
     "guard_cycle": 0.5,

@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from console.models import Membership
@@ -131,17 +132,29 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return signed_in.is_authenticated and signed_in.pk == self.scope["user"].pk
 
     def _missed(self):
-        """The new low-water mark and the changes this socket has not been sent; only
-        ids are read until one is found missing."""
+        """The new low-water mark and the changes this socket has not been sent.
+
+        One aggregate first: when the feed holds as many changes past the mark as this
+        socket has sent, none is missing (the usual sweep: the layer brought them all)
+        and no row is read. Only then are the ids read, to find the missing ones."""
         feed = Change.objects.filter(workspace_id=self.workspace_id, id__gt=self.low)
         if self.job_id:
             feed = feed.filter(job_id=self.job_id)
         if self.entry_id:
             feed = feed.filter(entry_id=self.entry_id)
-        recent = list(feed.order_by("id").values_list("id", "at")[:SWEEP_LIMIT])
         settled = timezone.now() - timedelta(seconds=live.GAP_PATIENCE_S)
-        low = max([self.low, *(i for i, at in recent if at < settled)])
-        missing = [i for i, _ in recent if i not in self.sent]
+        seen = feed.aggregate(
+            newest=Max("id"), settled=Max("id", filter=Q(at__lt=settled)), count=Count("id")
+        )
+        low = max(self.low, seen["settled"] or 0)
+        newest = seen["newest"] or 0
+        if seen["count"] == sum(1 for i in self.sent if self.low < i <= newest):
+            return low, []
+        recent = feed.filter(id__lte=newest).order_by("id").values_list("id", flat=True)
+        recent = list(recent[:SWEEP_LIMIT])
+        if len(recent) == SWEEP_LIMIT:  # the rest at the next sweep: the mark stops here
+            low = min(low, recent[-1])
+        missing = [i for i in recent if i not in self.sent]
         return low, list(Change.objects.filter(id__in=missing).order_by("id")) if missing else []
 
     async def job_changes(self, event):

@@ -29,7 +29,7 @@ def drain(budget_s=DRAIN_BUDGET_S, hand_over=True):
         engine.run(*claimed)
         ran += 1
     if hand_over:
-        async_task("jobs.tasks.drain", broker=_broker())
+        enqueue_drain(_broker())
     return ran
 
 
@@ -40,10 +40,16 @@ def wake_workers():
         broker = _broker()
         if broker.queue_size() >= settings.Q_CLUSTER.get("workers", 2):
             return
-        async_task("jobs.tasks.drain", broker=broker)
+        enqueue_drain(broker)
     except Exception:  # the clock will find the job; a wake-up is only for latency
         _brokers.clear()  # a broken connection: the next wake-up makes a new one
         return
+
+
+def enqueue_drain(broker):
+    """A drain's outcome is in the jobs it ran: django-q2 stores only a failed one
+    (a stored success cost the cluster's monitor an insert and a prune per drain)."""
+    async_task("jobs.tasks.drain", broker=broker, save=False)
 
 
 _brokers = {}

@@ -5,7 +5,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from jobs import consumers
+from jobs import consumers, live
 from jobs.models import Change
 from tests.jobs.sockets import APP, session_cookie
 
@@ -37,3 +37,39 @@ def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatc
     hello, change, message = async_to_sync(story)()
     assert message["change"] == change.id > hello["hello"]
     assert message["status"] == "OK"
+
+
+def test_a_sweep_with_more_missed_than_it_reads_sends_the_rest_next_time(
+    client, alice, monkeypatch
+):
+    user, workspace = alice
+    monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    monkeypatch.setattr(consumers, "SWEEP_LIMIT", 3)
+    monkeypatch.setattr(live, "GAP_PATIENCE_S", 0)  # the mark may move past them at once
+    cookie = session_cookie(client, user)
+
+    async def story():
+        communicator = WebsocketCommunicator(
+            APP, "/ws/live/", headers=[(b"cookie", cookie.encode())]
+        )
+        accepted, _ = await communicator.connect(timeout=5)
+        assert accepted
+        await communicator.receive_json_from(timeout=5)  # hello
+        written = [
+            await Change.objects.acreate(
+                workspace_id=workspace.pk,
+                job_id="6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b",
+                status="RUN",
+            )
+            for _ in range(7)
+        ]
+        received = []
+        while len(received) < len(written):
+            message = await communicator.receive_json_from(timeout=5)
+            if "change" in message:
+                received.append(message["change"])
+        await communicator.disconnect()
+        return [change.id for change in written], received
+
+    written, received = async_to_sync(story)()
+    assert received == written

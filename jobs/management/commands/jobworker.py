@@ -25,6 +25,7 @@ from django_q.cluster import Cluster
 
 from jobs import engine, live, tasks, triggers
 from jobs.models import Worker
+from workflows.actions import registry
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, tick, stall, **options):
+        # The cluster forks its workers from this process: actions imported here
+        # (weasyprint's ~1 s of imports among them) are not imported again by each
+        # worker, nor by a worker restarted after Q_CLUSTER's ``recycle`` drains.
+        registry.all_actions()
         cluster = Cluster()
         cluster.start()
         self.stdout.write(f"jobworker: cluster started, clock every {tick:g}s")
