@@ -107,7 +107,7 @@ def main():
     )
     measure(
         "open a step's config form",
-        lambda: client.get(url("edit_step") + "?address=steps.10", **hx),
+        lambda: client.get(url("edit_step") + "?address=steps[10]", **hx),
         results,
     )
 
@@ -117,7 +117,7 @@ def main():
         )
         return client.post(
             url("edit_do", operation="delete"),
-            {"address": "steps.40"},
+            {"address": "steps[40]"},
             **hx,
         )
 
@@ -126,7 +126,7 @@ def main():
         "apply a config form",
         lambda: client.post(
             url("edit_step"),
-            {"address": "steps.10", "name": "Ten", "state": "sent"},
+            {"address": "steps[10]", "name": "Ten", "state": "sent"},
             **hx,
         ),
         results,
@@ -135,7 +135,7 @@ def main():
         "move a step down",
         lambda: client.post(
             url("edit_do", operation="down"),
-            {"address": "steps.5"},
+            {"address": "steps[5]"},
             **hx,
         ),
         results,
@@ -144,7 +144,7 @@ def main():
         "add a condition",
         lambda: client.post(
             url("edit_block"),
-            {"address": "steps.1", "status": "OK", "code": "x"},
+            {"address": "steps[1]", "status": "OK", "code": "x"},
             **hx,
         ),
         results,
