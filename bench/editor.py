@@ -78,7 +78,7 @@ def main():
     from django.urls import reverse
 
     from console.models import Membership, Workspace
-    from workflows import drafts, editing
+    from workflows import drafts, editing, tree
     from workflows.models import Workflow
     from workflows.services import create_workflow
 
@@ -90,7 +90,7 @@ def main():
     for i in range(drafts.UNDO_LIMIT + 1):  # a full undo stack
         data = editing.set_details(data, name=f"Hundred {i}", description="")
         drafts.store(workflow, user, data)
-    steps = sum(1 for _ in editing_walk(data))
+    steps = sum(1 for _ in tree.walk(data))
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     hx = {"HTTP_HX_REQUEST": "true"}
@@ -107,7 +107,7 @@ def main():
     )
     measure(
         "open a step's config form",
-        lambda: client.get(url("edit_step") + "?address=steps.10", **hx),
+        lambda: client.get(url("edit_step") + "?address=steps[10]", **hx),
         results,
     )
 
@@ -117,7 +117,7 @@ def main():
         )
         return client.post(
             url("edit_do", operation="delete"),
-            {"address": "steps.40"},
+            {"address": "steps[40]"},
             **hx,
         )
 
@@ -126,7 +126,7 @@ def main():
         "apply a config form",
         lambda: client.post(
             url("edit_step"),
-            {"address": "steps.10", "name": "Ten", "state": "sent"},
+            {"address": "steps[10]", "name": "Ten", "state": "sent"},
             **hx,
         ),
         results,
@@ -135,7 +135,7 @@ def main():
         "move a step down",
         lambda: client.post(
             url("edit_do", operation="down"),
-            {"address": "steps.5"},
+            {"address": "steps[5]"},
             **hx,
         ),
         results,
@@ -144,7 +144,7 @@ def main():
         "add a condition",
         lambda: client.post(
             url("edit_block"),
-            {"address": "steps.1", "status": "OK", "code": "x"},
+            {"address": "steps[1]", "status": "OK", "code": "x"},
             **hx,
         ),
         results,
@@ -175,17 +175,6 @@ def main():
     user.delete()
     if folder:
         folder.cleanup()
-
-
-def editing_walk(data):
-    def walk(steps):
-        for step in steps:
-            yield step
-            for block in step.get("next") or []:
-                yield from walk(block.get("steps") or [])
-
-    yield from walk(data["steps"])
-    yield from walk(data["rescue"])
 
 
 if __name__ == "__main__":

@@ -6,11 +6,17 @@ position is JSON (it is stored on the job): ``{"flow": "main" | "rescue", "stack
 rescue flow (``["rescue"]``); a chosen block pushes ``[owner path + [i, "next", b,
 "steps"], 0]``. Functions return new positions and never change the one given (nor
 its frames, which the new one may share).
+
+A frame's list path plus its index is the ``workflows.tree.Address`` of a step, but
+the stack is more than the top step's address: it is a resumable cursor (an index may
+be one past its list's end, and the frames below say where to continue when a block
+ends), and jobs stored in the database hold it as is. ``at`` is the one conversion
+from an Address to a position.
 """
 
 from dataclasses import dataclass
 
-from workflows import definition
+from workflows import definition, tree
 
 OK, KO = "OK", "KO"  # the values of jobs.models.Status a job ends with
 
@@ -28,14 +34,14 @@ def settle(position, workflow):
     stack = position["stack"]
     while stack:
         path, index = stack[-1]
-        steps = workflow.find(path)
+        steps = tree.get(workflow, path)
         if index < len(steps):
             settled = position if stack is position["stack"] else {**position, "stack": stack}
             return settled, steps[index]
         stack = stack[:-1]
         if not stack:
             break
-        if workflow.find(path[:-1]).stop:  # the block that just finished
+        if tree.get(workflow, path[:-1]).stop:  # the block that just finished
             stack = []
             break
         owner_path, owner_index = stack[-1]
@@ -49,7 +55,7 @@ def advance(position, workflow, step, outcome):
     stack = position["stack"]
     path, index = stack[-1]
     if step.provider == definition.GOTO and outcome.status == OK:
-        if len(stack) > 1 and workflow.find(path[:-1]).stop:
+        if len(stack) > 1 and tree.get(workflow, path[:-1]).stop:
             return {**position, "stack": []}  # a legacy jump with "stop": the job ends here
         return locate(workflow, step.config["step_id"])
     for b, block in enumerate(step.next):
@@ -63,23 +69,17 @@ def advance(position, workflow, step, outcome):
 def locate(workflow, step_id):
     """The position of a step, so a jump (or a rerun from it) continues there and
     onward in its list. Raises ValueError for an unknown step."""
+    address = tree.find(workflow, lambda step: step.id == step_id)
+    if address is None:
+        raise ValueError(f"no step {step_id!r}")
+    return at(address)
 
-    def search(steps, path, frames):
-        for index, step in enumerate(steps):
-            here = [*frames, [path, index]]
-            if step.id == step_id:
-                return here
-            for b, block in enumerate(step.next):
-                found = search(block.steps, [*path, index, "next", b, "steps"], here)
-                if found:
-                    return found
-        return None
 
-    for flow, root in (("main", "steps"), ("rescue", "rescue")):
-        frames = search(workflow.find([root]), [root], [])
-        if frames:
-            return {"flow": flow, "stack": frames}
-    raise ValueError(f"no step {step_id!r}")
+def at(address):
+    """The position of the step at a ``tree.Address``: a frame for each list on the
+    way down, so each block the step is in carries on after it as a block does."""
+    flow = "main" if address.flow == "steps" else "rescue"
+    return {"flow": flow, "stack": [[list(step[:-1]), step[-1]] for step in address.lineage()]}
 
 
 def final_status(position):

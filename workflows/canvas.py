@@ -7,6 +7,7 @@ with the few properties a template needs, built from a draft's JSON and its issu
 import json
 from dataclasses import dataclass, field
 
+from workflows import tree
 from workflows.actions import registry
 from workflows.definition import GOTO
 
@@ -18,7 +19,8 @@ SUMMARY_LENGTH = 80
 
 @dataclass
 class StepCard:
-    address: str
+    address: str  # the step's tree.Address, written out
+    slot: str  # the HTML id of the card's popover
     step: dict
     action: object
     icon: str
@@ -30,10 +32,6 @@ class StepCard:
     jump_target_name: str = ""  # ... and that step's own name, when it says more
     jumped_to: bool = False  # a deprecated jump continues at this step
     blocks: list = field(default_factory=list)
-
-    @property
-    def slot(self):
-        return "popover-" + self.address.replace(".", "-")
 
     @property
     def vals(self):
@@ -73,7 +71,8 @@ class StepCard:
 
 @dataclass
 class BlockCard:
-    address: str
+    address: str  # the block's tree.Address, written out
+    list_address: str  # ... and that of its list of steps
     block: dict
     cards: list
     owner_id: str
@@ -83,47 +82,54 @@ class BlockCard:
         return json.dumps({"address": self.address, "step_id": self.owner_id})
 
     @property
-    def list_address(self):
-        return f"{self.address}.steps"
-
-    @property
     def kind(self):
         return "Exception" if self.block.get("status") == "KO" else "Condition"
 
 
-def step_cards(steps, list_address, issues, names):
-    """A StepCard for each step of the list at ``list_address``, with its blocks' cards."""
-    made = []
-    for index, step in enumerate(steps or []):
-        address = f"{list_address}.{index}"
-        action = registry.get(step.get("provider", ""))
-        card = StepCard(
-            address=address,
-            step=step,
-            action=action,
-            icon=icon(action.group if action else ""),
-            summary=_summary(step.get("config")) or "No settings",
-            issues=issues.get(address, []),
-            first=index == 0,
-            last=index == len(steps) - 1,
-        )
-        if step.get("provider") == GOTO:
-            target = (step.get("config") or {}).get("step_id", "")
-            name, action_name = names.get(target, (target, target))
-            card.jump_target = action_name or "?"
-            card.jump_target_name = name if name != action_name else ""
-        card.jumped_to = step.get("id") in names.jumped_to
-        card.blocks = [
-            BlockCard(
-                address=f"{address}.next.{b}",
+def step_cards(data, issues, names):
+    """``{"steps": [StepCard], "rescue": [StepCard]}``: a card for each top-level step
+    of each flow, each holding its blocks' cards, which hold their steps' cards."""
+    made = {flow: [] for flow in tree.FLOWS}
+    blocks = {}  # block address -> its BlockCard, for the steps inside it
+    for address, step, siblings in tree.walk(data):
+        card = _step_card(address, step, siblings, issues, names)
+        for b, block in enumerate(step.get("next") or []):
+            block_address = address.then("next", b)
+            blocks[block_address] = BlockCard(
+                address=str(block_address),
+                list_address=str(block_address.then("steps")),
                 block=block,
-                cards=step_cards(block.get("steps"), f"{address}.next.{b}.steps", issues, names),
+                cards=[],
                 owner_id=step.get("id", ""),
             )
-            for b, block in enumerate(step.get("next") or [])
-        ]
-        made.append(card)
+            card.blocks.append(blocks[block_address])
+        if address.depth:
+            blocks[address[:-2]].cards.append(card)
+        else:
+            made[address.flow].append(card)
     return made
+
+
+def _step_card(address, step, siblings, issues, names):
+    action = registry.get(step.get("provider", ""))
+    card = StepCard(
+        address=str(address),
+        slot="popover-" + address.slug,
+        step=step,
+        action=action,
+        icon=icon(action.group if action else ""),
+        summary=_summary(step.get("config")) or "No settings",
+        issues=issues.get(address, []),
+        first=address[-1] == 0,
+        last=address[-1] == len(siblings) - 1,
+    )
+    if step.get("provider") == GOTO:
+        target = (step.get("config") or {}).get("step_id", "")
+        name, action_name = names.get(target, (target, target))
+        card.jump_target = action_name or "?"
+        card.jump_target_name = name if name != action_name else ""
+    card.jumped_to = step.get("id") in names.jumped_to
+    return card
 
 
 def icon(group):
@@ -153,19 +159,12 @@ class StepNames(dict):
 def step_names(data):
     """What each step is called, over the whole workflow (see ``StepNames``)."""
     names, jumped_to = StepNames(), set()
-
-    def walk(steps):
-        for step in steps or []:
-            provider = step.get("provider", "")
-            action = registry.get(provider)
-            action_name = action.name if action else provider
-            names[step.get("id")] = (step.get("name") or action_name, action_name)
-            if provider == GOTO:
-                jumped_to.add((step.get("config") or {}).get("step_id"))
-            for block in step.get("next") or []:
-                walk(block.get("steps"))
-
-    walk(data.get("steps"))
-    walk(data.get("rescue"))
+    for place in tree.walk(data):
+        provider = place.step.get("provider", "")
+        action = registry.get(provider)
+        action_name = action.name if action else provider
+        names[place.step.get("id")] = (place.step.get("name") or action_name, action_name)
+        if provider == GOTO:
+            jumped_to.add((place.step.get("config") or {}).get("step_id"))
     names.jumped_to = frozenset(jumped_to)
     return names

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from console import storable
-from workflows import templating
+from workflows import templating, tree
 from workflows.actions import registry
 
 GOTO = "flow.goto"
 
-# How deep steps may nest inside condition blocks ("steps[0].next[0].steps[0]" is 1).
+# How deep steps may nest inside condition blocks ("steps[0].next[0].steps[0]" is 1,
+# its tree.Address's depth).
 # Real workflows branch two or three levels; 10 leaves room and keeps every recursive
 # walk of a workflow (the editor's nested includes above all) far from Python's
 # recursion limit.
@@ -77,18 +78,6 @@ class Workflow(Strict):
     def schema(self):  # noqa: D102 - "schema" clashes with pydantic's own name
         return self.schema_
 
-    def walk(self):
-        """Every step with its JSON path, depth first, main flow then rescue."""
-        yield from _walk(self.steps, "steps")
-        yield from _walk(self.rescue, "rescue")
-
-    def find(self, path):
-        """The object at a path made of keys and indexes, e.g. ("steps", 0, "next")."""
-        node = self
-        for part in path:
-            node = node[part] if isinstance(part, int) else getattr(node, part)
-        return node
-
     def export(self):
         """The canonical JSON: what export, the API and developer mode show."""
         data = {
@@ -104,14 +93,6 @@ class Workflow(Strict):
 
 
 Step.model_rebuild()
-
-
-def _walk(steps, path):
-    for index, step in enumerate(steps):
-        step_path = f"{path}[{index}]"
-        yield step_path, step
-        for b, block in enumerate(step.next):
-            yield from _walk(block.steps, f"{step_path}.next[{b}].steps")
 
 
 def _export_step(step):
@@ -229,8 +210,9 @@ def parse(data, *, secrets=None):
         raise DefinitionError(_pydantic_issues(error)) from None
 
     issues, warnings, seen = [], [], {}
-    for path, step in workflow.walk():
-        if path.count(".next[") == MAX_NESTING + 1:
+    steps = [(str(address), address.depth, step) for address, step, _ in tree.walk(workflow)]
+    for path, depth, step in steps:
+        if depth == MAX_NESTING + 1:
             issues.append(
                 Issue(path=path, message=f"nested more than {MAX_NESTING} condition blocks deep")
             )
@@ -243,7 +225,7 @@ def parse(data, *, secrets=None):
                     )
                 )
             seen[step.id] = path
-    for path, step in workflow.walk():
+    for path, _depth, step in steps:
         if not step.id:
             step.id = _new_step_id(seen)
             seen[step.id] = path
@@ -268,7 +250,7 @@ def parse(data, *, secrets=None):
             )
         issues.extend(_config_issues(action, step, path))
         warnings.extend(_secret_warnings(action, step, path, secrets))
-    for path, step in workflow.walk():
+    for path, _depth, step in steps:
         target = step.config.get("step_id") if step.provider == GOTO else None
         if target is not None and target not in seen:
             issues.append(

@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.workspaces import Role, get_scoped_or_404, workspace_required
-from workflows import canvas, config_form, drafts, editing, paste
+from workflows import canvas, config_form, drafts, editing, paste, tree
 from workflows.actions import registry
 from workflows.definition import GOTO, DefinitionError
-from workflows.editing import EditError, format_address, parse_address
+from workflows.editing import EditError
 from workflows.models import Workflow
 from workflows.services import VersionConflict
+from workflows.tree import Address, AddressError
 
 
 def _context(request, workflow, data, draft, **extra):
@@ -32,8 +33,7 @@ def _context(request, workflow, data, draft, **extra):
         "workflow": workflow,
         "urls": _urls(workflow),
         "data": data,
-        "steps": canvas.step_cards(data.get("steps"), "steps", by_step, names),
-        "rescue": canvas.step_cards(rescue, "rescue", by_step, names),
+        **canvas.step_cards(data, by_step, names),
         "rescue_on": bool(rescue) or extra.pop("rescue_open", False),
         "general_issues": general,
         "invalid_count": sum(len(v) for v in by_step.values()) + len(general),
@@ -85,8 +85,8 @@ def _apply(request, workflow, change, *, sidebar=None, **extra):
     try:
         _check_step(data, request.POST)
         changed = change(data)
-    except EditError as error:
-        return _update(request, workflow, data, draft, alert=str(error))
+    except (EditError, AddressError) as error:
+        return _update(request, workflow, data, draft, alert=_alert(error))
     stored = drafts.store(workflow, request.user, changed)
     if callable(sidebar):
         sidebar = sidebar(changed)
@@ -97,18 +97,24 @@ def _check_step(data, params):
     """The step named by ``address`` must still be the one with ``step_id``."""
     if "step_id" not in params:
         return
-    address = parse_address(params.get("address"))
-    if editing.is_block_address(address):
+    address = Address.parse(params.get("address"))
+    if address.is_block:
         address = address[:-2]
-    if editing.step_at(data, address).get("id") != params["step_id"]:
+    if tree.step_at(data, address).get("id") != params["step_id"]:
         raise EditError("The workflow changed since this page was drawn; here it is again.")
 
 
 def _address(params, name="address"):
     try:
-        return parse_address(params.get(name))
-    except EditError:
+        return Address.parse(params.get(name))
+    except AddressError:
         return None
+
+
+def _alert(error):
+    if isinstance(error, AddressError):
+        return f"{error}: reload the editor"
+    return str(error)
 
 
 def _catalogue(workflow, data, *, list_address="", index=0, replace=None):
@@ -118,26 +124,26 @@ def _catalogue(workflow, data, *, list_address="", index=0, replace=None):
         groups.setdefault(action.group, []).append(action)
     replacing = None
     if replace is not None:
-        replacing = editing.step_at(data, replace)
+        replacing = tree.step_at(data, replace)
     return {
         "sidebar_template": "workflows/_catalogue_sidebar.html",
         "groups": [(g, canvas.icon(g), items) for g, items in groups.items()],
         "list_address": list_address,
         "index": index,
-        "replace_address": format_address(replace) if replace else "",
+        "replace_address": str(replace) if replace else "",
         "replacing": replacing,
     }
 
 
 def _config_sidebar(data, address, **extra):
-    step = editing.step_at(data, address)
+    step = tree.step_at(data, address)
     action = registry.get(step.get("provider", ""))
     by_step, _ = editing.issues(data)
-    issues = by_step.get(format_address(address), [])
+    issues = by_step.get(address, [])
     form_fields = config_form.fields(action, step.get("config") or {}, issues) if action else []
     return {
         "sidebar_template": "workflows/_config_form.html",
-        "selected": format_address(address),
+        "selected": str(address),
         "form_step": step,
         "form_action": action,
         "form_fields": form_fields,
@@ -174,17 +180,15 @@ def catalogue(request, workflow_id):
     list_address = _address(request.GET, "list")
     try:
         if replace is not None:
-            editing.step_at(data, replace)
+            tree.step_at(data, replace)
             sidebar = _catalogue(workflow, data, replace=replace)
-        elif list_address is not None and editing.is_list_path(list_address):
+        elif list_address is not None and list_address.is_list:
             index = int(request.GET.get("index") or 0)
-            sidebar = _catalogue(
-                workflow, data, list_address=format_address(list_address), index=index
-            )
+            sidebar = _catalogue(workflow, data, list_address=str(list_address), index=index)
         else:
             return HttpResponseBadRequest("Say where the step goes.")
     except (EditError, ValueError) as error:
-        return _update(request, workflow, data, draft, alert=str(error))
+        return _update(request, workflow, data, draft, alert=_alert(error))
     return render(request, "workflows/_canvas_sidebar.html", {**sidebar, "workflow": workflow})
 
 
@@ -193,7 +197,7 @@ def catalogue(request, workflow_id):
 def insert(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     list_address = _address(request.POST, "list")
-    if list_address is None or not editing.is_list_path(list_address):
+    if list_address is None or not list_address.is_list:
         return HttpResponseBadRequest("Say where the step goes.")
     try:
         index = int(request.POST.get("index", ""))
@@ -220,7 +224,7 @@ def insert(request, workflow_id):
 def replace(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     address = _address(request.POST)
-    if address is None or not editing.is_step_address(address):
+    if address is None or not address.is_step:
         return HttpResponseBadRequest("Say which step to replace.")
     provider = request.POST.get("provider", "")
     return _apply(
@@ -239,18 +243,18 @@ def step_form(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     params = request.POST if request.method == "POST" else request.GET
     address = _address(params)
-    if address is None or not editing.is_step_address(address):
+    if address is None or not address.is_step:
         return HttpResponseBadRequest("Say which step.")
     if request.method == "GET":
         draft, data = _state(workflow, request.user)
         try:
             sidebar = _config_sidebar(data, address)
-        except EditError as error:
-            return _update(request, workflow, data, draft, alert=str(error))
+        except AddressError as error:
+            return _update(request, workflow, data, draft, alert=_alert(error))
         return render(request, "workflows/_canvas_sidebar.html", {**sidebar, "workflow": workflow})
 
     def change(data):
-        step = editing.step_at(data, address)
+        step = tree.step_at(data, address)
         action = registry.get(step.get("provider", ""))
         config = step.get("config") or {}
         if action is not None:
@@ -285,7 +289,7 @@ STEP_OPERATIONS = {
 def step_operation(request, workflow_id, operation):
     workflow = _workflow(request, workflow_id)
     address = _address(request.POST)
-    if operation not in STEP_OPERATIONS or address is None or not editing.is_step_address(address):
+    if operation not in STEP_OPERATIONS or address is None or not address.is_step:
         return HttpResponseBadRequest("Unknown operation or step.")
     operate = STEP_OPERATIONS[operation]
     return _apply(
@@ -304,7 +308,7 @@ def move(request, workflow_id):
         index = int(request.POST.get("index", ""))
     except ValueError:
         index = None
-    if address is None or target is None or index is None or not editing.is_list_path(target):
+    if address is None or target is None or index is None or not target.is_list:
         return HttpResponseBadRequest("Say which step goes where.")
     return _apply(request, workflow, lambda data: editing.move_to(data, address, target, index)[0])
 
@@ -317,23 +321,21 @@ def block_form(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     params = request.POST if request.method == "POST" else request.GET
     address = _address(params)
-    if address is None or not (
-        editing.is_step_address(address) or editing.is_block_address(address)
-    ):
+    if address is None or not (address.is_step or address.is_block):
         return HttpResponseBadRequest("Say which step or block.")
-    adding = editing.is_step_address(address)
+    adding = address.is_step
     if request.method == "GET":
         draft, data = _state(workflow, request.user)
         try:
-            step = editing.step_at(data, address if adding else address[:-2])
-            block = {} if adding else editing.block_at(data, address)
-        except EditError as error:
-            return _update(request, workflow, data, draft, alert=str(error))
+            step = tree.step_at(data, address if adding else address[:-2])
+            block = {} if adding else tree.block_at(data, address)
+        except AddressError as error:
+            return _update(request, workflow, data, draft, alert=_alert(error))
         exception = (params.get("kind") == "exception") if adding else block.get("status") == "KO"
         action = registry.get(step.get("provider", ""))
         context = {
             "workflow": workflow,
-            "address": format_address(address),
+            "address": str(address),
             "step": step,
             "block": block or {"status": "KO" if exception else "OK", "stop": False},
             "adding": adding,
@@ -341,8 +343,7 @@ def block_form(request, workflow_id):
             "codes": [(c, action.code_descriptions.get(c, "")) for c in action.codes]
             if action
             else [],
-            "slot": "popover-"
-            + format_address(address if adding else address[:-2]).replace(".", "-"),
+            "slot": "popover-" + (address if adding else address[:-2]).slug,
         }
         return render(request, "workflows/_block_form.html", context)
 
@@ -367,7 +368,7 @@ def block_form(request, workflow_id):
 def remove_block(request, workflow_id):
     workflow = _workflow(request, workflow_id)
     address = _address(request.POST)
-    if address is None or not editing.is_block_address(address):
+    if address is None or not address.is_block:
         return HttpResponseBadRequest("Say which block.")
     return _apply(request, workflow, lambda data: editing.remove_block(data, address))
 

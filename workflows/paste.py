@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from console import secrets, storable
-from workflows import definition
+from workflows import definition, tree
 
 MAX_CHARS = 1_000_000
 
@@ -85,23 +85,12 @@ def legacy_jumps(data):
     """How many flat jumps (S12: ``{"status", "step_id"}`` without ``steps``) ``data`` has."""
     if not isinstance(data, dict):
         return 0
-    return sum(_jumps_in(data.get(flow)) for flow in ("steps", "rescue"))
-
-
-def _jumps_in(steps):
-    if not isinstance(steps, list):
-        return 0
-    count = 0
-    for step in steps:
-        entries = step.get("next") if isinstance(step, dict) else None
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, dict):
-                continue
-            if "step_id" in entry and "steps" not in entry:
-                count += 1
-            else:
-                count += _jumps_in(entry.get("steps"))
-    return count
+    return sum(
+        isinstance(entry, dict) and "step_id" in entry and "steps" not in entry
+        for place in tree.walk(data)
+        if isinstance(place.step, dict) and isinstance(place.step.get("next"), list)
+        for entry in place.step["next"]
+    )
 
 
 def _issue(path, message):

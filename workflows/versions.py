@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from console.workspaces import get_scoped_or_404, workspace_required
-from workflows import definition, drafts, services
+from workflows import definition, drafts, services, tree
 from workflows.models import Workflow, WorkflowVersion
 
 VERSIONS_SHOWN = 200
@@ -155,19 +155,10 @@ def _steps(data):
     """``{step id: (path, fields)}`` for every step, ``blocks`` holding each block's
     status, code and stop (the nested steps are steps of their own)."""
     found = {}
-
-    def walk(steps, path):
-        for index, step in enumerate(steps or ()):
-            step_path = f"{path}[{index}]"
-            fields = {f: step.get(f) for f in STEP_FIELDS}
-            fields["provider"] = step.get("provider")
-            fields["blocks"] = [
-                (b.get("status"), b.get("code"), b.get("stop", False)) for b in step.get("next", ())
-            ]
-            found[step.get("id") or step_path] = (step_path, fields)
-            for b, block in enumerate(step.get("next", ())):
-                walk(block.get("steps"), f"{step_path}.next[{b}].steps")
-
-    walk(data.get("steps"), "steps")
-    walk(data.get("rescue"), "rescue")
+    for address, step, _ in tree.walk(data):
+        fields = {f: step.get(f) for f in STEP_FIELDS}
+        fields["blocks"] = [
+            (b.get("status"), b.get("code"), b.get("stop", False)) for b in step.get("next", ())
+        ]
+        found[step.get("id") or str(address)] = (str(address), fields)
     return found

@@ -15,7 +15,7 @@ def test_the_popover_offers_the_aeats_codes_with_their_text(alice_client, alice,
     )
 
     html = alice_client.get(
-        url(workflow, "edit_block") + "?address=steps.0&kind=exception"
+        url(workflow, "edit_block") + "?address=steps[0]&kind=exception"
     ).content.decode()
 
     assert (

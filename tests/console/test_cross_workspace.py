@@ -33,7 +33,7 @@ from workflows.models import Workflow
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # What a page's query names when it acts on a place in a workflow (the editor).
-QUERY = "?address=steps.0&index=0&list=steps&kind=condition"
+QUERY = "?address=steps[0]&index=0&list=steps&kind=condition"
 
 
 @pytest.fixture

@@ -31,12 +31,12 @@ TEMPLATE_SOURCE = ("{#", "#}", "{%", "{{")
 HIDDEN = {"script", "style", "textarea", "template", "code", "pre"}
 # The editor's sidebars say where they act in their query.
 QUERIES = {
-    "workflows:edit_catalogue": ["?list=steps&index=0", "?mode=replace&address=steps.0"],
-    "workflows:edit_step": ["?address=steps.0", "?address=steps.1"],
+    "workflows:edit_catalogue": ["?list=steps&index=0", "?mode=replace&address=steps[0]"],
+    "workflows:edit_step": ["?address=steps[0]", "?address=steps[1]"],
     "workflows:edit_block": [
-        "?address=steps.0&kind=condition",
-        "?address=steps.0&kind=exception",
-        "?address=steps.1.next.0",
+        "?address=steps[0]&kind=condition",
+        "?address=steps[0]&kind=exception",
+        "?address=steps[1].next[0]",
     ],
 }
 

@@ -78,6 +78,18 @@ def test_moves_never_change_the_position_they_are_given():
     assert repr(here) == kept and start == position.start("main")
 
 
+def test_a_located_position_keeps_the_stored_frame_format():
+    """Jobs in the database hold these frames: ``position.at`` must keep writing them."""
+    flow = workflow([ok("a", next=[block("OK", ok("b"))]), ok("c")], rescue=[ok("r")])
+    assert position.locate(flow, "b") == {
+        "flow": "main",
+        "stack": [[["steps"], 0], [["steps", 0, "next", 0, "steps"], 0]],
+    }
+    assert position.locate(flow, "r") == {"flow": "rescue", "stack": [[["rescue"], 0]]}
+    stored = {"flow": "main", "stack": [[["steps"], 0], [["steps", 0, "next", 0, "steps"], 1]]}
+    assert position.settle(stored, flow)[1].id == "c"  # past the block: on after its owner
+
+
 def test_locate_finds_a_step_inside_a_block_and_refuses_an_unknown_one():
     flow = workflow([ok("a", next=[block("OK", ok("b"))]), ok("c")])
     here = position.locate(flow, "b")

@@ -55,7 +55,7 @@ def test_another_workspace_gets_404_everywhere(client, bob, workflow):
     for name in ("edit_insert", "edit_step", "edit_undo", "edit_save", "edit_discard"):
         assert post(client, workflow, name, {}).status_code == 404
     assert (
-        post(client, workflow, "edit_do", {"address": "steps.0"}, operation="delete").status_code
+        post(client, workflow, "edit_do", {"address": "steps[0]"}, operation="delete").status_code
         == 404
     )
     assert not Draft.objects.exists()
@@ -98,7 +98,7 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
     )
     step_id = drafts.load(workflow, alice.user)["steps"][2]["id"]
     form = {
-        "address": "steps.2",
+        "address": "steps[2]",
         "step_id": step_id,
         "name": "Fail",
         "config.status": "KO",
@@ -130,13 +130,13 @@ def test_the_config_form_keeps_bad_input_and_names_the_field(alice_client, alice
 
 def test_step_menu_operations(alice_client, alice, workflow):
     user = alice.user
-    post(alice_client, workflow, "edit_do", {"address": "steps.1", "step_id": "b"}, operation="up")
+    post(alice_client, workflow, "edit_do", {"address": "steps[1]", "step_id": "b"}, operation="up")
     assert saved_steps(workflow, user) == ["b", "a"]
     post(
         alice_client,
         workflow,
         "edit_do",
-        {"address": "steps.0", "step_id": "b"},
+        {"address": "steps[0]", "step_id": "b"},
         operation="duplicate",
     )
     assert len(saved_steps(workflow, user)) == 3
@@ -144,10 +144,20 @@ def test_step_menu_operations(alice_client, alice, workflow):
         alice_client,
         workflow,
         "edit_do",
-        {"address": "steps.0", "step_id": "b"},
+        {"address": "steps[0]", "step_id": "b"},
         operation="delete",
     )
     assert saved_steps(workflow, user)[1] == "a"
+
+
+def test_cards_name_steps_as_validation_errors_do_and_an_older_page_still_works(
+    alice_client, alice, workflow
+):
+    html = alice_client.get(url(workflow, "edit")).content.decode()
+    assert 'data-address="steps[1]"' in html and 'id="popover-steps-1"' in html
+    # A page drawn before the one notation posts "steps.1": it still edits that step.
+    post(alice_client, workflow, "edit_do", {"address": "steps.1", "step_id": "b"}, operation="up")
+    assert saved_steps(workflow, alice.user) == ["b", "a"]
 
 
 def test_a_stale_address_refreshes_the_canvas_instead_of_editing(alice_client, alice, workflow):
@@ -155,7 +165,7 @@ def test_a_stale_address_refreshes_the_canvas_instead_of_editing(alice_client, a
         alice_client,
         workflow,
         "edit_do",
-        {"address": "steps.0", "step_id": "b"},
+        {"address": "steps[0]", "step_id": "b"},
         operation="delete",
     )
     assert "changed since this page was drawn" in response.content.decode()
@@ -171,7 +181,7 @@ def test_bad_addresses_are_a_clear_400(alice_client, workflow):
     )
     assert (
         post(
-            alice_client, workflow, "edit_do", {"address": "steps.0"}, operation="explode"
+            alice_client, workflow, "edit_do", {"address": "steps[0]"}, operation="explode"
         ).status_code
         == 400
     )
@@ -183,20 +193,20 @@ def test_bad_addresses_are_a_clear_400(alice_client, workflow):
 
 def test_an_exception_with_a_nested_step_that_ends_the_workflow(alice_client, alice, workflow):
     form = alice_client.get(
-        url(workflow, "edit_block") + "?address=steps.0&kind=exception"
+        url(workflow, "edit_block") + "?address=steps[0]&kind=exception"
     ).content.decode()
     assert 'name="status" value="KO"' in form and "End workflow here" in form
     post(
         alice_client,
         workflow,
         "edit_block",
-        {"address": "steps.0", "step_id": "a", "status": "KO", "code": "boom", "stop": "on"},
+        {"address": "steps[0]", "step_id": "a", "status": "KO", "code": "boom", "stop": "on"},
     )
     html = post(
         alice_client,
         workflow,
         "edit_insert",
-        {"list": "steps.0.next.0.steps", "index": 0, "provider": "silo.state"},
+        {"list": "steps[0].next[0].steps", "index": 0, "provider": "silo.state"},
     ).content.decode()
     assert "Exception" in html and "boom" in html
     block = drafts.load(workflow, alice.user)["steps"][0]["next"][0]
@@ -207,11 +217,13 @@ def test_an_exception_with_a_nested_step_that_ends_the_workflow(alice_client, al
         alice_client,
         workflow,
         "edit_block",
-        {"address": "steps.0.next.0", "step_id": "a", "status": "ANY", "code": ""},
+        {"address": "steps[0].next[0]", "step_id": "a", "status": "ANY", "code": ""},
     )
     block = drafts.load(workflow, alice.user)["steps"][0]["next"][0]
     assert block["status"] == "ANY" and "code" not in block and block["stop"] is False
-    post(alice_client, workflow, "edit_block_remove", {"address": "steps.0.next.0", "step_id": "a"})
+    post(
+        alice_client, workflow, "edit_block_remove", {"address": "steps[0].next[0]", "step_id": "a"}
+    )
     assert drafts.load(workflow, alice.user)["steps"][0]["next"] == []
 
 
@@ -223,7 +235,7 @@ def test_the_popover_offers_the_actions_codes(alice_client, alice, workflow):
         {"list": "steps", "index": 0, "provider": "if.compare"},
     )
     html = alice_client.get(
-        url(workflow, "edit_block") + "?address=steps.0&kind=condition"
+        url(workflow, "edit_block") + "?address=steps[0]&kind=condition"
     ).content.decode()
     assert '<option value="true">' in html and '<option value="false">' in html
 
@@ -254,13 +266,16 @@ def test_details_change_name_and_description(alice_client, alice, workflow):
 
 def test_drag_moves_a_step_into_a_block(alice_client, alice, workflow):
     post(
-        alice_client, workflow, "edit_block", {"address": "steps.0", "step_id": "a", "status": "OK"}
+        alice_client,
+        workflow,
+        "edit_block",
+        {"address": "steps[0]", "step_id": "a", "status": "OK"},
     )
     post(
         alice_client,
         workflow,
         "edit_move",
-        {"address": "steps.1", "to": "steps.0.next.0.steps", "index": 0},
+        {"address": "steps[1]", "to": "steps[0].next[0].steps", "index": 0},
     )
     data = drafts.load(workflow, alice.user)
     assert [s["id"] for s in data["steps"]] == ["a"]
@@ -269,7 +284,7 @@ def test_drag_moves_a_step_into_a_block(alice_client, alice, workflow):
         alice_client,
         workflow,
         "edit_move",
-        {"address": "steps.0", "to": "steps.0.next.0.steps", "index": 0},
+        {"address": "steps[0]", "to": "steps[0].next[0].steps", "index": 0},
     )
     assert "own blocks" in response.content.decode()
 
@@ -279,7 +294,7 @@ def test_undo_redo_and_save(alice_client, alice, workflow):
         alice_client,
         workflow,
         "edit_do",
-        {"address": "steps.1", "step_id": "b"},
+        {"address": "steps[1]", "step_id": "b"},
         operation="delete",
     )
     post(alice_client, workflow, "edit_undo", {})
@@ -361,7 +376,7 @@ def test_legacy_jumps_show_as_warned_go_to_steps_until_replaced(alice_client, al
         alice_client,
         workflow,
         "edit_replace",
-        {"address": "steps.0.next.0.steps.0", "step_id": jump_id, "provider": "silo.state"},
+        {"address": "steps[0].next[0].steps[0]", "step_id": jump_id, "provider": "silo.state"},
     ).content.decode()
     assert "This step contains deprecated conditions" not in html and "Go to" not in html
     assert "A deprecated jump continues here." not in html
@@ -404,8 +419,8 @@ def test_a_draft_older_than_the_live_version_is_flagged(alice_client, alice, wor
 
 def test_other_workspaces_cannot_read_forms_either(client, bob, workflow):
     client.force_login(bob.user)
-    assert client.get(url(workflow, "edit_step") + "?address=steps.0").status_code == 404
-    assert client.get(url(workflow, "edit_block") + "?address=steps.0").status_code == 404
+    assert client.get(url(workflow, "edit_step") + "?address=steps[0]").status_code == 404
+    assert client.get(url(workflow, "edit_block") + "?address=steps[0]").status_code == 404
     assert client.get(url(workflow, "edit_details")).status_code == 404
 
 
@@ -418,6 +433,15 @@ BAD_ADDRESSES = (
     "steps.0.next.7",
     "x.0",
     "steps.0.next.0.steps.0",
+    "steps[99]",
+    "steps[-1]",
+    "steps[0].next",
+    "steps[0].next[7]",
+    "steps[0].next[0].steps[0]",
+    "steps[0",
+    "steps[0]]",
+    "steps[x]",
+    "steps[0].0",
 )
 
 
@@ -431,9 +455,9 @@ def test_bad_input_never_breaks_the_editor_or_the_draft(alice_client, alice, wor
             ("edit_replace", {"address": address, "provider": "silo.state"}, {}),
             ("edit_step", {"address": address, "name": "x"}, {}),
             ("edit_move", {"address": address, "to": address, "index": "0"}, {}),
-            ("edit_move", {"address": "steps.0", "to": address, "index": "99"}, {}),
+            ("edit_move", {"address": "steps[0]", "to": address, "index": "99"}, {}),
             ("edit_block", {"address": address, "status": "OK"}, {}),
-            ("edit_block", {"address": "steps.0", "status": "MAYBE"}, {}),
+            ("edit_block", {"address": "steps[0]", "status": "MAYBE"}, {}),
             ("edit_block_remove", {"address": address}, {}),
             *[("edit_do", {"address": address}, {"operation": op}) for op in operations],
         ]
@@ -457,7 +481,7 @@ def test_edits_need_the_csrf_token(alice):
     workflow, _ = create_workflow(alice.workspace, FLOW)
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice.user)
-    response = client.post(url(workflow, "edit_do", operation="delete"), {"address": "steps.0"})
+    response = client.post(url(workflow, "edit_do", operation="delete"), {"address": "steps[0]"})
     assert response.status_code == 403
     assert saved_steps(workflow, alice.user) == ["a", "b"]
 
@@ -470,7 +494,7 @@ def test_saving_a_step_that_names_a_missing_secret_warns(alice_client, alice, wo
         {"list": "steps", "index": 2, "provider": "webhook.post"},
     )
     step_id = drafts.load(workflow, alice.user)["steps"][2]["id"]
-    form = {"address": "steps.2", "step_id": step_id, "name": "Hook"}
+    form = {"address": "steps[2]", "step_id": step_id, "name": "Hook"}
     post(
         alice_client,
         workflow,
@@ -488,7 +512,7 @@ def test_a_step_whose_action_is_gone_is_marked_and_still_editable(alice_client, 
     version.save()
     html = alice_client.get(url(workflow, "edit")).content.decode()
     assert "unknown provider &#x27;uninstalled.thing&#x27;" in html
-    form = alice_client.get(url(workflow, "edit_step"), {"address": "steps.0"})
+    form = alice_client.get(url(workflow, "edit_step"), {"address": "steps[0]"})
     assert form.status_code == 200 and "Unknown action" in form.content.decode()
-    post(alice_client, workflow, "edit_replace", {"address": "steps.0", "provider": "silo.state"})
+    post(alice_client, workflow, "edit_replace", {"address": "steps[0]", "provider": "silo.state"})
     assert drafts.load(workflow, alice.user)["steps"][0]["provider"] == "silo.state"

@@ -25,7 +25,7 @@ from jobs.representation import job_json
 from jobs.services import JobError, create_job
 from silo.documents import DocumentError
 from silo.services import create_entry
-from workflows import definition, services
+from workflows import definition, services, tree
 from workflows.models import Workflow
 
 
@@ -76,7 +76,7 @@ class Command(BaseCommand):
         parsed, warnings = _parse(file)
         for warning in warnings:
             self.stderr.write(f"warning: {warning}")
-        self.stdout.write(f"{file}: valid ({sum(1 for _ in parsed.walk())} steps)")
+        self.stdout.write(f"{file}: valid ({sum(1 for _ in tree.walk(parsed))} steps)")
 
     def do_import(self, file, workspace, **_):
         target = Workspace.objects.filter(slug=workspace).first()
