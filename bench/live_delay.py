@@ -157,8 +157,8 @@ def watch_history(browser, page, workspace, count):
 
     def on_frame(payload):
         message = json.loads(payload)
-        if "change" in message:
-            frames.setdefault(message["change"], time.time() * 1000)
+        for change in message.get("changes", []):
+            frames.setdefault(change["change"], time.time() * 1000)
 
     history.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     history.goto("/jobs/")
@@ -281,8 +281,8 @@ def main():
 
             def on_frame(payload):
                 message = json.loads(payload)
-                if "change" in message:
-                    frames.setdefault(message["change"], time.time() * 1000)
+                for change in message.get("changes", []):
+                    frames.setdefault(change["change"], time.time() * 1000)
 
             page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
             page.goto("/login/")

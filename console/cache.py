@@ -13,6 +13,7 @@ server; keyed by pid, since workers fork.
 import os
 import threading
 
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 _clients = {}
@@ -50,3 +51,30 @@ class SharedRedisCache(RedisCache):
                 if client is None:
                     client = _clients[key] = self._class(self._servers, **self._options)
         return client
+
+    def count(self, key, timeout):
+        """Add one to a counter made (at 0) ``timeout`` s before it expires; its new
+        value. One round trip: Django's ``add`` then ``incr`` took three."""
+        key = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return pipe.execute()[1]
+
+
+def is_shared():
+    """Is the default cache one that every process sees (Redis), not each its own?"""
+    return isinstance(caches["default"], SharedRedisCache)
+
+
+def count(key, timeout):
+    """``SharedRedisCache.count`` on any cache: ``add`` then ``incr`` where it is not
+    Redis (both atomic in the local-memory cache)."""
+    if is_shared():
+        return cache.count(key, timeout)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr: this one opens the window
+        cache.set(key, 1, timeout=timeout)
+        return 1

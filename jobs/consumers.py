@@ -106,8 +106,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # Redis or the database is away: look again next time
                 logger.debug("live sweep failed", exc_info=True)
                 continue
-            for change in missed:
-                await self.job_changed(live.message(change))
+            await self._send_changes([live.message(change) for change in missed])
             if low > self.low:
                 self.low = low
                 self.sent = {i for i in self.sent if i > low}
@@ -158,19 +157,28 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return low, list(Change.objects.filter(id__in=missing).order_by("id")) if missing else []
 
     async def job_changes(self, event):
-        """A batch from a worker's publisher (``jobs.live._Publisher``)."""
-        for change in event["changes"]:
-            await self.job_changed(change)
+        """A batch from a worker's publisher (``jobs.live._Publisher``): one frame."""
+        await self._send_changes(event["changes"])
 
     async def job_changed(self, event):
-        if self.job_id and event["job"] != str(self.job_id):
-            return
-        if self.entry_id and event["entry"] != str(self.entry_id):
-            return
-        if event["change"] in self.sent or event["change"] <= self.low:
-            return  # the sweep found it first, or the page has it (hello)
-        self.sent.add(event["change"])
-        await self.send_json({key: event[key] for key in ("change", "job", "entry", "status")})
+        await self._send_changes([event])
+
+    async def _send_changes(self, events):
+        """``{"changes": [...]}``: what this socket follows and has not been sent, in one
+        frame (a frame per change cost the web process more than the API requests
+        that made the jobs, once a few pages watched a busy workspace)."""
+        changes = []
+        for event in events:
+            if self.job_id and event["job"] != str(self.job_id):
+                continue
+            if self.entry_id and event["entry"] != str(self.entry_id):
+                continue
+            if event["change"] in self.sent or event["change"] <= self.low:
+                continue  # the sweep found it first, or the page has it (hello)
+            self.sent.add(event["change"])
+            changes.append({key: event[key] for key in ("change", "job", "entry", "status")})
+        if changes:
+            await self.send_json({"changes": changes})
 
     async def receive_json(self, content, **kwargs):
         """The page may ask again for what it missed (``{"since": id}``)."""
@@ -219,7 +227,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if missed is None:
             self.low = newest  # the page reloads its parts instead
             return await self.send_json({"hello": newest, "reset": True})
-        for change in missed:
-            await self.job_changed(live.message(change))
+        await self._send_changes([live.message(change) for change in missed])
         self.low = max(self.low, newest)
         await self.send_json({"hello": self.low})

@@ -1,8 +1,8 @@
 """Requests per minute per API token, counted in Django's cache.
 
 A fixed one-minute window: the first request of a window adds its counter, every
-request increments it atomically (``incr`` is atomic in Redis and in the local-memory
-cache), and a request over ``API_RATE_LIMIT_PER_MINUTE`` is refused with 429 and the
+request increments it atomically (``console.cache.count``: one round trip to Redis),
+and a request over ``API_RATE_LIMIT_PER_MINUTE`` is refused with 429 and the
 seconds left in the window as ``Retry-After``. With ``REDIS_URL`` the cache is Redis,
 so several web processes share one count per token.
 """
@@ -11,8 +11,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
+from console import cache as shared_cache
 from console.api.errors import ApiError
 
 WINDOW_S = 60
@@ -25,12 +25,7 @@ def check(token):
     now = time.time()
     window = int(now // WINDOW_S)
     key = f"api:rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=WINDOW_S + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: this request opens the window
-        cache.set(key, 1, timeout=WINDOW_S + 5)
-        count = 1
+    count = shared_cache.count(key, WINDOW_S + 5)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * WINDOW_S - now))
         raise ApiError(

@@ -7,13 +7,21 @@ console can tell tokens apart. ``last_used_at`` is written at most once a minute
 token, so a busy client does not turn every read into a write.
 """
 
+import contextlib
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
+from console import cache as shared_cache
 from console.api.models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "wfc_"  # noqa: S105 - marks a token, is not one
 SHOWN_PREFIX_LENGTH = 12
@@ -41,6 +49,7 @@ def create_token(workspace, name, *, actor=None, role=ApiToken.Role.EDITOR):
 def revoke_token(token):
     """Revoked at once for every later request; revoking twice keeps the first time."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget(token)
     token.refresh_from_db()
     return token
 
@@ -49,15 +58,70 @@ def authenticate(plaintext):
     """The active token for a bearer value, or None."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("workspace")
-        .filter(sha256=digest(plaintext), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None:
+    sha256 = digest(plaintext)
+    token = _remembered(sha256)
+    if token == REVOKED:
         return None
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("workspace")
+            .filter(sha256=sha256, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None:
+            return None
+        _remember(sha256, token)
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+    last_used = max(filter(None, (token.last_used_at, _last_used.get(token.pk))), default=None)
+    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        token.last_used_at = _last_used[token.pk] = now
     return token
+
+
+# --- the shared cache -------------------------------------------------------------
+#
+# With Redis (``console.cache.is_shared``), every web process asks the cache before
+# the database: a token read from the database is kept under its SHA-256 for
+# CACHED_S; revoking or deleting it writes REVOKED there at once (for longer than any
+# copy could be kept), so no process accepts it again, and a request that read the
+# token just before it was revoked cannot put it back (``add`` never overwrites).
+# Without Redis each process's cache is its own, so the database is asked every time.
+
+CACHED_S = 60
+REVOKED = "revoked"
+_last_used = {}  # token pk -> when this process last wrote or read last_used_at
+
+
+def _key(sha256):
+    return f"api:token:{sha256}"
+
+
+def _remembered(sha256):
+    if not shared_cache.is_shared():
+        return None
+    try:
+        return cache.get(_key(sha256))
+    except Exception:  # Redis away: the database answers
+        logger.warning("token cache unavailable", exc_info=True)
+        return None
+
+
+def _remember(sha256, token):
+    if shared_cache.is_shared():
+        with contextlib.suppress(Exception):
+            cache.add(_key(sha256), token, timeout=CACHED_S)
+
+
+def forget(token):
+    """Refused by every process from now on (revoked or deleted)."""
+    if shared_cache.is_shared():
+        try:
+            cache.set(_key(token.sha256), REVOKED, timeout=CACHED_S * 10)
+        except Exception:  # the copies expire within CACHED_S
+            logger.warning("could not mark token %s revoked in the cache", token.pk)
+
+
+@receiver(post_delete, sender=ApiToken)
+def _deleted(sender, instance, **kwargs):
+    forget(instance)

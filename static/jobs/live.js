@@ -124,7 +124,7 @@
       }
       // Not since = change: ids may arrive out of order or with one missing; the
       // server says in "hello" up to where the page has had everything.
-      changed(message);
+      (message.changes || []).forEach(changed);
     };
     socket.onclose = function (event) {
       if (event.code === 4403 || event.code === 4401) {

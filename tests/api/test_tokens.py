@@ -136,3 +136,13 @@ def test_token_names_are_escaped(alice_client, alice):
     page = alice_client.get("/api/").content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_a_deleted_token_gets_401_even_just_after_it_was_used(alice):
+    token, plaintext = create_token(alice.workspace, "short-lived")
+    api = ApiClient(plaintext)
+    assert api.get("/jobs").status_code == 200  # with Redis, now in the shared cache
+
+    ApiToken.objects.filter(pk=token.pk).delete()
+
+    assert api.get("/jobs").status_code == 401

@@ -239,11 +239,11 @@ class LiveFollower:
             self._reload()
         if "hello" in message:
             self.since = max(self.since or 0, message["hello"])
-        if "change" in message:  # a replay may bring an older change after a newer one
-            job = message["job"]
-            if message["change"] > self.latest.get(job, 0):
-                self.latest[job] = message["change"]
-                self.statuses[job] = message["status"]
+        for change in message.get("changes", []):  # a replay may bring an older one later
+            job = change["job"]
+            if change["change"] > self.latest.get(job, 0):
+                self.latest[job] = change["change"]
+                self.statuses[job] = change["status"]
 
     def _reload(self):
         from django.db import connection

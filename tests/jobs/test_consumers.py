@@ -57,16 +57,11 @@ def connect(path, cookie=None):
 
 
 def listen(path, cookie, action, count):
-    """Connect, run ``action`` (sync, in a thread), collect ``count`` changes; ``quiet``
-    says no further change came in the next half second. The socket's periodic
-    ``hello`` (where the feed is) is not a change and is skipped."""
+    """Connect, run ``action`` (sync, in a thread), collect ``count`` changes (a frame
+    carries one or more); ``quiet`` says no further change came, in those frames or in
+    the next half second. The socket's periodic ``hello`` (where the feed is) carries
+    no change and is skipped."""
     from asgiref.sync import sync_to_async
-
-    async def next_change(communicator, timeout):
-        while True:
-            message = await communicator.receive_json_from(timeout=timeout)
-            if "change" in message:
-                return message
 
     async def go():
         communicator = WebsocketCommunicator(APP, path, headers=[(b"cookie", cookie.encode())])
@@ -74,10 +69,13 @@ def listen(path, cookie, action, count):
         assert accepted
         hello = await communicator.receive_json_from(timeout=5)
         await sync_to_async(action)()
-        messages = [await next_change(communicator, 5) for _ in range(count)]
-        quiet = True
+        messages = []
+        while len(messages) < count:
+            messages += (await communicator.receive_json_from(timeout=5)).get("changes", [])
+        quiet = len(messages) == count
+        messages = messages[:count]
         while not await communicator.receive_nothing(timeout=0.5):
-            if "change" in await communicator.receive_json_from():
+            if (await communicator.receive_json_from()).get("changes"):
                 quiet = False
         await communicator.disconnect()
         return hello, messages, quiet
@@ -178,7 +176,8 @@ def test_a_page_that_reconnects_is_sent_what_it_missed(client, alice):
         await communicator.disconnect()
         return received
 
-    *missed, hello = async_to_sync(reconnect)()
+    *frames, hello = async_to_sync(reconnect)()
+    missed = [change for frame in frames for change in frame["changes"]]
 
     assert [(m["job"], m["status"]) for m in missed] == [
         (str(first.pk), "CANCEL"),
@@ -219,10 +218,10 @@ def test_an_idle_socket_outlives_the_layers_blocking_receive(client, alice):
         await communicator.receive_json_from(timeout=5)  # hello
         await asyncio.sleep(7)
         await sync_to_async(create_job)(alice.workspace, workflow, entry=entry)
-        while "change" not in (message := await communicator.receive_json_from(timeout=5)):
+        while "changes" not in (message := await communicator.receive_json_from(timeout=5)):
             pass
         await communicator.disconnect()
-        return message
+        return message["changes"][0]
 
     assert async_to_sync(idle_then_hear)()["status"] == "QUEUED"
 

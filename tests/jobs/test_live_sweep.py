@@ -30,7 +30,7 @@ def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatc
             job_id="6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b",
             status="OK",
         )
-        message = await communicator.receive_json_from(timeout=5)
+        message = (await communicator.receive_json_from(timeout=5))["changes"][0]
         await communicator.disconnect()
         return hello, change, message
 
@@ -66,8 +66,7 @@ def test_a_sweep_with_more_missed_than_it_reads_sends_the_rest_next_time(
         received = []
         while len(received) < len(written):
             message = await communicator.receive_json_from(timeout=5)
-            if "change" in message:
-                received.append(message["change"])
+            received += [change["change"] for change in message.get("changes", [])]
         await communicator.disconnect()
         return [change.id for change in written], received
 
