@@ -8,7 +8,7 @@ list and from run pickers, refused for new jobs) rather than destroyed.
 from django.db import transaction
 from django.db.models import F, ProtectedError
 
-from workflows import definition
+from workflows import definition, selectors
 from workflows.models import Workflow, WorkflowVersion
 
 
@@ -79,6 +79,7 @@ def save_version(workflow, data, *, expected_version, actor=None, secrets=None):
         )
         if not updated:
             raise VersionConflict(Workflow.objects.get(pk=workflow.pk))
+        selectors.changed(workflow.pk)
         workflow.refresh_from_db()
         WorkflowVersion.objects.create(
             workspace_id=workflow.workspace_id,
@@ -122,10 +123,12 @@ def remove(workflow):
             except ProtectedError:  # a job was created since we looked
                 pass
         Workflow.objects.filter(pk=workflow.pk).update(archived=True)
+        selectors.changed(workflow.pk)
     workflow.archived = True
     return "archived"
 
 
 def unarchive(workflow):
     Workflow.objects.filter(pk=workflow.pk).update(archived=False)
+    selectors.changed(workflow.pk)
     workflow.archived = False

@@ -25,7 +25,7 @@ from jobs import services as job_services
 from jobs.models import Job
 from jobs.representation import job_json
 from silo.models import Entry
-from workflows.models import Workflow
+from workflows import selectors as workflow_selectors
 
 router = Router(tags=["jobs"])
 
@@ -116,7 +116,7 @@ def _create(workspace, payload, job_id=None, actor=None, workflows=None, wake=Tr
     if workflows is not None and payload.workflow_id in workflows:
         workflow = workflows[payload.workflow_id]
     else:
-        workflow = Workflow.objects.in_workspace(workspace).filter(pk=payload.workflow_id).first()
+        workflow = workflow_selectors.for_new_job(workspace, payload.workflow_id)
         if workflows is not None:
             workflows[payload.workflow_id] = workflow
     if workflow is None:
