@@ -15,7 +15,9 @@ Then it creates ``--batch-jobs`` more in ``POST /api/v1/jobs/batch`` requests of
 and prints the jobs/s the endpoint accepted and the jobs/s done. It prints jobs/s, job
 latency from creation to end (p50/p95/p99), the API's p95, the
 worker processes' RSS at the start and at the end, the live messages the viewers got,
-and every error (there must be none). Then, on the same database, the engine's jobs/s
+the CPU each kind of process spent per job (web, workers, PostgreSQL, Redis, this load
+generator: where a machine's cores go, against what the offered rate allows), and every
+error (there must be none). Then, on the same database, the engine's jobs/s
 through 1, 2 and 4 worker processes next to the raw PostgreSQL floor for the same
 writes (bench/engine.py, bench/raw_floor.py).
 """
@@ -40,6 +42,41 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tests.faults.harness import LiveFollower, Stack, member, rss_kb  # noqa: E402
+
+GROUPS = (  # what a process is, by its command line
+    ("web", ("daphne", "console.serve")),
+    ("workers", ("jobworker", "qcluster")),
+    ("PostgreSQL", ("postgres",)),
+    ("Redis", ("redis-server",)),
+)
+
+
+def cpu_seconds():
+    """Every process's CPU time so far: pid -> (group, seconds). This bench's own
+    process (API clients, live viewers, editor) is "load generator"."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        group = "load generator" if int(pid) == os.getpid() else "other"
+        for name, marks in GROUPS:
+            if any(mark in command for mark in marks):
+                group = name
+        found[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def cpu_per_job(before, after, jobs):
+    """CPU ms per job by group between two ``cpu_seconds``, the largest first."""
+    spent = {}
+    for pid, (group, seconds) in after.items():
+        spent[group] = spent.get(group, 0) + seconds - before.get(pid, (group, 0))[1]
+    return sorted(((1000 * s / jobs, group) for group, s in spent.items()), reverse=True)
 
 
 def percentile(values, p):
@@ -176,6 +213,7 @@ def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
         threading.Thread(target=load.edit_and_save, args=(browser, edited)),
     ]
     started = time.monotonic()
+    cpu_before = cpu_seconds()
     for thread in threads:
         thread.start()
     warm_up = min(10, seconds / 4)  # the workers' first imports (weasyprint...) and caches
@@ -191,6 +229,7 @@ def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
     while jobs.exclude(status="OK").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds()
     not_ok = jobs.exclude(status="OK").count()
     if not_ok:
         load.errors.append(f"{not_ok} jobs did not end OK")
@@ -226,6 +265,12 @@ def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
     print(
         f"  worker RSS (all jobworker processes): {rss_start / 1024:.0f} MB after "
         f"{warm_up:.0f}s of load, {rss_end / 1024:.0f} MB at the end"
+    )
+    spent = cpu_per_job(cpu_before, cpu_after, max(1, len(spans)))
+    print(
+        f"  CPU per job ({os.cpu_count()} cores: {os.cpu_count() * 1000 / max(1, rate):.1f} ms"
+        f" a job at the offered rate): {sum(ms for ms, _ in spent):.1f} ms = "
+        + ", ".join(f"{group} {ms:.1f}" for ms, group in spent if ms >= 0.05)
     )
     print(f"  errors: {len(load.errors)}")
     for error in sorted(set(load.errors))[:10]:
