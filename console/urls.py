@@ -4,6 +4,8 @@ from django.urls import include, path
 from console import first_run, health, member_views, views
 
 urlpatterns = [
+    # First: every API request resolves here without trying the console's includes.
+    path("api/", include("console.api.urls")),
     path("", views.home, name="home"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
@@ -21,5 +23,4 @@ urlpatterns = [
     path("workspaces/", include("console.workspace_urls")),
     path("account/", include("console.account_urls")),
     path("invitations/<str:token>/", member_views.invitation, name="invitation"),
-    path("api/", include("console.api.urls")),
 ]

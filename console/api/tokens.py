@@ -72,10 +72,10 @@ def authenticate(plaintext):
             return None
         _remember(sha256, token)
     now = timezone.now()
-    last_used = max(filter(None, (token.last_used_at, _last_used.get(token.pk))), default=None)
+    last_used = max(filter(None, (token.last_used_at, _last_used.get(token.sha256))), default=None)
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = _last_used[token.pk] = now
+        token.last_used_at = _last_used[token.sha256] = now
     return token
 
 
@@ -90,7 +90,7 @@ def authenticate(plaintext):
 
 CACHED_S = 60
 REVOKED = "revoked"
-_last_used = {}  # token pk -> when this process last wrote or read last_used_at
+_last_used = {}  # token sha256 -> when this process last wrote last_used_at
 
 
 def _key(sha256):
