@@ -10,6 +10,20 @@ from jobs.models import Change
 from tests.jobs.sockets import APP, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("patient_sqlite")]
+JOB = "6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b"
+
+
+async def opened(cookie):
+    """A History socket, open; returns it and its hello."""
+    communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie.encode())])
+    accepted, _ = await communicator.connect(timeout=5)
+    assert accepted
+    return communicator, await communicator.receive_json_from(timeout=5)
+
+
+def written_to_the_feed_only(workspace):
+    """A change no publisher sends and no relay is told of."""
+    return Change.objects.acreate(workspace_id=workspace.pk, job_id=JOB, status="OK")
 
 
 def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatch):
@@ -18,18 +32,8 @@ def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatc
     cookie = session_cookie(client, user)
 
     async def story():
-        communicator = WebsocketCommunicator(
-            APP, "/ws/live/", headers=[(b"cookie", cookie.encode())]
-        )
-        accepted, _ = await communicator.connect(timeout=5)
-        assert accepted
-        hello = await communicator.receive_json_from(timeout=5)
-        # Written to the feed only: no publish, no relay is told.
-        change = await Change.objects.acreate(
-            workspace_id=workspace.pk,
-            job_id="6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b",
-            status="OK",
-        )
+        communicator, hello = await opened(cookie)
+        change = await written_to_the_feed_only(workspace)
         message = (await communicator.receive_json_from(timeout=5))["changes"][0]
         await communicator.disconnect()
         return hello, change, message
@@ -49,20 +53,8 @@ def test_a_sweep_with_more_missed_than_it_reads_sends_the_rest_next_time(
     cookie = session_cookie(client, user)
 
     async def story():
-        communicator = WebsocketCommunicator(
-            APP, "/ws/live/", headers=[(b"cookie", cookie.encode())]
-        )
-        accepted, _ = await communicator.connect(timeout=5)
-        assert accepted
-        await communicator.receive_json_from(timeout=5)  # hello
-        written = [
-            await Change.objects.acreate(
-                workspace_id=workspace.pk,
-                job_id="6f1d3f8a-4a6e-4f7e-9a52-0c1d2e3f4a5b",
-                status="RUN",
-            )
-            for _ in range(7)
-        ]
+        communicator, _ = await opened(cookie)
+        written = [await written_to_the_feed_only(workspace) for _ in range(7)]
         received = []
         while len(received) < len(written):
             message = await communicator.receive_json_from(timeout=5)
