@@ -102,7 +102,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 if not await database_sync_to_async(self._session_still_valid)():
                     return await self.close(code=4401)
                 await self.channel_layer.group_add(self.joined, self.channel_name)
-                low, missed = await database_sync_to_async(self._missed)()
+                # A copy: the event loop adds to ``sent`` while the sweep's thread reads.
+                low, missed = await database_sync_to_async(self._missed)(frozenset(self.sent))
             except Exception:  # Redis or the database is away: look again next time
                 logger.debug("live sweep failed", exc_info=True)
                 continue
@@ -130,8 +131,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         signed_in = auth.get_user(SimpleNamespace(session=store))
         return signed_in.is_authenticated and signed_in.pk == self.scope["user"].pk
 
-    def _missed(self):
-        """The new low-water mark and the changes this socket has not been sent.
+    def _missed(self, sent):
+        """The new low-water mark and the changes this socket has not been sent
+        (``sent``: the ids it had sent when the sweep began).
 
         One aggregate first: when the feed holds as many changes past the mark as this
         socket has sent, none is missing (the usual sweep: the layer brought them all)
@@ -147,13 +149,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         )
         low = max(self.low, seen["settled"] or 0)
         newest = seen["newest"] or 0
-        if seen["count"] == sum(1 for i in self.sent if self.low < i <= newest):
+        if seen["count"] == sum(1 for i in sent if self.low < i <= newest):
             return low, []
         recent = feed.filter(id__lte=newest).order_by("id").values_list("id", flat=True)
         recent = list(recent[:SWEEP_LIMIT])
         if len(recent) == SWEEP_LIMIT:  # the rest at the next sweep: the mark stops here
             low = min(low, recent[-1])
-        missing = [i for i in recent if i not in self.sent]
+        missing = [i for i in recent if i not in sent]
         return low, list(Change.objects.filter(id__in=missing).order_by("id")) if missing else []
 
     async def job_changes(self, event):
