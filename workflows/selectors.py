@@ -45,8 +45,8 @@ def for_new_job(workspace, workflow_id):
 
     With Redis (``console.cache.is_shared``) it is read through the shared cache: the
     API reads it for every job it creates, and the query was a sixth of a request's
-    CPU. Each change to a workflow moves its generation on, after the change commits
-    (``changed``); a copy is used only while its generation is the current one, so a
+    CPU. Each change to a workflow moves its generation on, at once and again when the
+    change commits (``changed``); a copy is used only while its generation is the current one, so a
     copy read just before a save never passes for the saved workflow, and a job
     created once a save has answered runs the saved version (SPEC S10).
     """

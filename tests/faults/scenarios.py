@@ -302,7 +302,7 @@ def flood(stack, jobs_count):
 
 
 SCENARIOS = {
-    "killed_workers": (killed_workers, {"full": 1000, "short": 150}),
+    "killed_workers": (killed_workers, {"full": 1000, "short": 400}),
     "postgres_restart": (postgres_restart, {"full": 600, "short": 150}),
     "redis_restart": (redis_restart, {"full": 600, "short": 150}),
     "hanging_receiver": (hanging_receiver, {"full": 10, "short": 4}),
