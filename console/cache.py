@@ -5,7 +5,7 @@ client, with a new connection pool, per cache object; its client then builds a n
 ``redis.Redis`` (about 200 response callbacks copied into a dict) for every command.
 Under ASGI every API request opened its own connection to Redis (a TCP handshake,
 ``HELLO``, the client library's version read from its package metadata) and built two
-clients: a fifth of the request's Python time (``bench/create_profile.py``). Neither
+clients: a fifth of the request's Python time (docs/scaling.md). Neither
 holds anything per request, so a process shares one client and one ``redis.Redis`` per
 server; keyed by pid, since workers fork.
 """
