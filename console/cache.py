@@ -10,12 +10,14 @@ holds anything per request, so a process shares one client and one ``redis.Redis
 server; keyed by pid, since workers fork.
 """
 
+import logging
 import os
 import threading
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+logger = logging.getLogger(__name__)
 _clients = {}
 _lock = threading.Lock()
 
@@ -82,3 +84,30 @@ def count(key, timeout):
     except ValueError:  # evicted between add and incr: this one opens the window
         cache.set(key, 1, timeout=timeout)
         return 1
+
+
+def get(*keys):
+    """The values of ``keys`` in the shared cache, as a dict of those it holds: {} when
+    the cache is each process's own (nothing is shared) or Redis is away (the caller
+    reads the database, as it would without a cache)."""
+    if not is_shared():
+        return {}
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("shared cache unavailable", exc_info=True)
+        return {}
+
+
+def put(key, value, timeout, *, only_new=False):
+    """Put ``value`` in the shared cache (``only_new``: unless ``key`` is there); without
+    one, or with Redis away, nothing (copies then expire by their own timeout)."""
+    if not is_shared():
+        return
+    try:
+        if only_new:
+            cache.add(key, value, timeout=timeout)
+        else:
+            cache.set(key, value, timeout=timeout)
+    except Exception:
+        logger.warning("shared cache unavailable: %s not written", key)

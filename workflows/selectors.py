@@ -6,10 +6,8 @@ The last run's time, status and id come from correlated subqueries on the job ta
 workflows and jobs there are (no query per row).
 """
 
-import contextlib
 import logging
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_delete
@@ -46,27 +44,19 @@ def for_new_job(workspace, workflow_id):
     With Redis (``console.cache.is_shared``) it is read through the shared cache: the
     API reads it for every job it creates, and the query was a sixth of a request's
     CPU. Each change to a workflow moves its generation on, at once and again when the
-    change commits (``changed``); a copy is used only while its generation is the current one, so a
-    copy read just before a save never passes for the saved workflow, and a job
-    created once a save has answered runs the saved version (SPEC S10).
+    change commits (``changed``); a copy is used only while its generation is the
+    current one, so a copy read just before a save never passes for the saved workflow,
+    and a job created once a save has answered runs the saved version (SPEC S10).
     """
-    found = Workflow.objects.in_workspace(workspace).filter(pk=workflow_id)
-    if not shared_cache.is_shared():
-        return found.first()
     keys = _keys(workflow_id)
-    try:
-        cached = cache.get_many(keys)
-    except Exception:  # Redis away: the database answers
-        logger.warning("workflow cache unavailable", exc_info=True)
-        return found.first()
+    cached = shared_cache.get(*keys)
     generation = cached.get(keys[1], 0)
     copy = cached.get(keys[0])
     if copy is not None and copy[0] == generation and copy[1].workspace_id == workspace.pk:
         return copy[1]
-    workflow = found.first()
+    workflow = Workflow.objects.in_workspace(workspace).filter(pk=workflow_id).first()
     if workflow is not None:
-        with contextlib.suppress(Exception):
-            cache.set(keys[0], (generation, workflow), timeout=CACHED_S)
+        shared_cache.put(keys[0], (generation, workflow), CACHED_S)
     return workflow
 
 

@@ -7,21 +7,16 @@ console can tell tokens apart. ``last_used_at`` is written at most once a minute
 token, so a busy client does not turn every read into a write.
 """
 
-import contextlib
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
 from console import cache as shared_cache
 from console.api.models import ApiToken
-
-logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "wfc_"  # noqa: S105 - marks a token, is not one
 SHOWN_PREFIX_LENGTH = 12
@@ -98,28 +93,16 @@ def _key(sha256):
 
 
 def _remembered(sha256):
-    if not shared_cache.is_shared():
-        return None
-    try:
-        return cache.get(_key(sha256))
-    except Exception:  # Redis away: the database answers
-        logger.warning("token cache unavailable", exc_info=True)
-        return None
+    return shared_cache.get(_key(sha256)).get(_key(sha256))
 
 
 def _remember(sha256, token):
-    if shared_cache.is_shared():
-        with contextlib.suppress(Exception):
-            cache.add(_key(sha256), token, timeout=CACHED_S)
+    shared_cache.put(_key(sha256), token, CACHED_S, only_new=True)
 
 
 def forget(token):
     """Refused by every process from now on (revoked or deleted)."""
-    if shared_cache.is_shared():
-        try:
-            cache.set(_key(token.sha256), REVOKED, timeout=CACHED_S * 10)
-        except Exception:  # the copies expire within CACHED_S
-            logger.warning("could not mark token %s revoked in the cache", token.pk)
+    shared_cache.put(_key(token.sha256), REVOKED, CACHED_S * 10)
 
 
 @receiver(post_delete, sender=ApiToken)
