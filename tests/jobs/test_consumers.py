@@ -374,3 +374,36 @@ def test_a_socket_stays_open_while_its_session_lasts(client, alice, monkeypatch)
         return quiet
 
     assert async_to_sync(listen_through_sweeps)()
+
+
+def test_changes_published_together_reach_the_page_in_one_frame(client, alice):
+    """A worker's publisher sends a workspace's changes in batches; a socket passes a
+    batch on as one frame, not a frame per change."""
+    from channels.layers import get_channel_layer
+
+    cookie = session_cookie(client, alice.user).encode()
+    job = str(uuid.uuid4())
+
+    async def hear_a_batch():
+        communicator = WebsocketCommunicator(APP, "/ws/live/", headers=[(b"cookie", cookie)])
+        assert (await communicator.connect(timeout=5))[0]
+        hello = (await communicator.receive_json_from(timeout=5))["hello"]
+        batch = [
+            {"change": hello + n, "job": job, "entry": None, "status": status}
+            for n, status in ((1, "RUN"), (2, "RUN"), (3, "OK"))
+        ]
+        await get_channel_layer().group_send(
+            live.group_name(alice.workspace.pk), {"type": "job.changes", "changes": batch}
+        )
+        frame = await communicator.receive_json_from(timeout=5)
+        quiet = await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return frame, quiet
+
+    frame, quiet = async_to_sync(hear_a_batch)()
+    assert [(c["job"], c["status"]) for c in frame["changes"]] == [
+        (job, "RUN"),
+        (job, "RUN"),
+        (job, "OK"),
+    ]
+    assert quiet
