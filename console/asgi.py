@@ -30,6 +30,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from console.api.lean import ApiHandler, is_api_operation  # noqa: E402
 from console.routing import websocket_urlpatterns  # noqa: E402
+from workflows.actions import registry  # noqa: E402
+
+# Every action imported now, as the workers do before they fork: otherwise the first
+# page that lists or checks them (an editor save) imports weasyprint, ~1.8 s of CPU,
+# while a user waits and the process's other requests queue behind it.
+registry.all_actions()
 
 api_asgi_app = ApiHandler()
 

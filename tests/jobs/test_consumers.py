@@ -407,3 +407,42 @@ def test_changes_published_together_reach_the_page_in_one_frame(client, alice):
         (job, "OK"),
     ]
     assert quiet
+
+
+def test_a_change_reaches_the_page_while_the_process_is_busy_with_requests(client, alice):
+    """A process runs its sync work (every API request's, every page's) on one thread.
+    A change arriving for an open page must not wait for that thread: under load it
+    did (channels closes old database connections there before every handler), and
+    History fell seconds behind, updated only by the sweep."""
+    import threading
+
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+
+    user, workspace = alice
+    cookie = session_cookie(client, user)
+
+    async def go():
+        communicator = WebsocketCommunicator(
+            APP, "/ws/live/", headers=[(b"cookie", cookie.encode())]
+        )
+        accepted, _ = await communicator.connect(timeout=5)
+        assert accepted
+        hello = (await communicator.receive_json_from(timeout=5))["hello"]
+        release = threading.Event()
+        busy = asyncio.ensure_future(sync_to_async(release.wait)(10))  # a long request
+        await asyncio.sleep(0.1)
+        change = {"change": hello + 1, "job": str(uuid.uuid4()), "entry": None, "status": "OK"}
+        await get_channel_layer().group_send(
+            live.group_name(workspace.pk), {"type": "job.changes", "changes": [change]}
+        )
+        try:
+            frame = await communicator.receive_json_from(timeout=2)
+        finally:
+            release.set()
+            await busy
+        await communicator.disconnect()
+        return change, frame
+
+    change, frame = async_to_sync(go)()
+    assert frame == {"changes": [change]}
