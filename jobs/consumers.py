@@ -33,10 +33,12 @@ logger = logging.getLogger(__name__)
 SWEEP_S = 3
 SWEEP_LIMIT = 5000  # changes read per sweep (ids only); more wait for the next one
 # A change younger than this may still be on its way through the layer: the sweep
-# leaves it for the next time. (Without it, a busy workspace's sweeps found the last
-# moments' changes "missing" and read and sent them again: a seventh of a web
-# process's CPU in the soak.)
-DELIVERY_GRACE_S = 1
+# leaves it for the next time. Without it, a busy workspace's sweeps found the last
+# moments' changes "missing" and read and sent them again: on a machine running flat
+# out (the soak at 220 jobs/s offered) the layer can be seconds behind, and those
+# re-reads took a sixth of a web process's CPU. A change the layer lost still
+# arrives, within this and one SWEEP_S.
+DELIVERY_GRACE_S = 3
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):

@@ -29,6 +29,7 @@ def written_to_the_feed_only(workspace):
 def test_an_undelivered_change_reaches_the_open_socket(client, alice, monkeypatch):
     user, workspace = alice
     monkeypatch.setattr(consumers, "SWEEP_S", 0.2)
+    monkeypatch.setattr(consumers, "DELIVERY_GRACE_S", 0.5)
     cookie = session_cookie(client, user)
 
     async def story():
