@@ -14,7 +14,9 @@ processes (tests/faults/harness.py), then for ``--seconds``:
 Then it creates ``--batch-jobs`` more in ``POST /api/v1/jobs/batch`` requests of 1,000
 and prints the jobs/s the endpoint accepted and the jobs/s done. It prints jobs/s, job
 latency from creation to end (p50/p95/p99), the API's p95, the
-worker processes' RSS at the start and at the end, the live messages the viewers got,
+worker processes' RSS at the start and at the end, how many jobs' ends the live viewers
+saw and how long after its end a job's OK reached them (frame received minus
+``completed_at``, one clock),
 the CPU each kind of process spent per job (web, workers, PostgreSQL, Redis, this load
 generator: where a machine's cores go, against what the offered rate allows), and every
 error (there must be none). Then, on the same database, the engine's jobs/s
@@ -234,17 +236,18 @@ def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
     if not_ok:
         load.errors.append(f"{not_ok} jobs did not end OK")
     ended = [j for j in jobs.only("created_at", "started_at", "completed_at") if j.completed_at]
+    ended_at = {str(j.pk): j.completed_at.timestamp() for j in ended}
     spans = [(j.completed_at - j.created_at).total_seconds() for j in ended]
     queued = [(j.started_at - j.created_at).total_seconds() for j in ended]
     deadline = time.monotonic() + 10  # the viewers' last messages are still on their way
     while time.monotonic() < deadline and any(
-        sum(1 for s in f.statuses.values() if s == "OK") < len(ended) for f in followers
+        sum(1 for s in list(f.statuses.values()) if s == "OK") < len(ended) for f in followers
     ):
         time.sleep(0.2)
     for follower in followers:
         follower.stop()
     versions = edited.versions.count() - 1
-    seen = [sum(1 for s in f.statuses.values() if s == "OK") for f in followers]
+    seen = [sum(1 for s in list(f.statuses.values()) if s == "OK") for f in followers]
     print(
         f"soak: {seconds}s at {rate} jobs/s offered, {viewers} live viewers, editor saves, "
         f"{web} web process(es)"
@@ -262,6 +265,16 @@ def soak(stack, seconds, rate, viewers, web=1, batch_jobs=0):
     print(f"  editor saves: {versions} versions published")
     if seen:
         print(f"  live viewers saw {min(seen)}-{max(seen)} of {len(spans)} jobs end")
+        shown = [
+            when - ended_at[job]
+            for follower in followers
+            for job, when in list(follower.ended_seen.items())
+            if job in ended_at
+        ]
+        print(
+            f"  a job's end reached a viewer (ended -> frame received): p50 "
+            f"{percentile(shown, 0.5) * 1000:.0f} ms, p95 {percentile(shown, 0.95) * 1000:.0f} ms"
+        )
     print(
         f"  worker RSS (all jobworker processes): {rss_start / 1024:.0f} MB after "
         f"{warm_up:.0f}s of load, {rss_end / 1024:.0f} MB at the end"

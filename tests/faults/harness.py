@@ -208,6 +208,7 @@ class LiveFollower:
         self.origin = stack.web_url
         self.statuses = {}  # job id -> the status of its newest change seen
         self.latest = {}  # job id -> the id of that change
+        self.ended_seen = {}  # job id -> when (time.time()) it was first seen OK or KO
         self.since = None
         self.reconnects = 0
         self.last_error = ""
@@ -244,6 +245,8 @@ class LiveFollower:
             if change["change"] > self.latest.get(job, 0):
                 self.latest[job] = change["change"]
                 self.statuses[job] = change["status"]
+            if change["status"] in ("OK", "KO"):
+                self.ended_seen.setdefault(job, time.time())
 
     def _reload(self):
         from django.db import connection
