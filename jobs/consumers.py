@@ -34,11 +34,10 @@ SWEEP_S = 3
 SWEEP_LIMIT = 5000  # changes read per sweep (ids only); more wait for the next one
 # A change younger than this may still be on its way through the layer: the sweep
 # leaves it for the next time. Without it, a busy workspace's sweeps found the last
-# moments' changes "missing" and read and sent them again: on a machine running flat
-# out (the soak at 220 jobs/s offered) the layer can be seconds behind, and those
-# re-reads took a sixth of a web process's CPU. A change the layer lost still
-# arrives, within this and one SWEEP_S.
-DELIVERY_GRACE_S = 3
+# moments' changes "missing" and read and sent them again (a sixth of a web process's
+# CPU in the soak). Longer saves more of that, but a change the layer is slow to bring
+# or lost arrives only within this and one SWEEP_S: 1 s keeps that under 4 s.
+DELIVERY_GRACE_S = 1
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
