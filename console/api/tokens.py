@@ -93,7 +93,8 @@ def _key(sha256):
 
 
 def _remembered(sha256):
-    return shared_cache.get(_key(sha256)).get(_key(sha256))
+    key = _key(sha256)
+    return shared_cache.get(key).get(key)
 
 
 def _remember(sha256, token):
